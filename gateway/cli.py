@@ -1,0 +1,224 @@
+"""The `gateway` command (contract section 7). Every command takes --json."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.config import Settings, load_settings
+from gateway.errors import GatewayError
+
+T = TypeVar("T")
+app = typer.Typer(help="MakePay portal gateway.", no_args_is_help=True, add_completion=False)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        typer.echo("Invalid configuration:", err=True)
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]).upper() or "settings"
+            typer.echo(f"  {where}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+
+
+def emit(as_json: bool, data: dict[str, Any], text: str) -> None:
+    if as_json:
+        sys.stdout.write(orjson.dumps(data).decode() + "\n")
+    else:
+        typer.echo(text)
+
+
+def fail(as_json: bool, error: GatewayError) -> None:
+    if as_json:
+        sys.stdout.write(orjson.dumps({"ok": False, "error": {"code": error.code,
+                                                              "message": error.message}}).decode() + "\n")
+    else:
+        typer.echo(f"error: {error.message}", err=True)
+    raise typer.Exit(1)
+
+
+def run_in_session(
+    settings: Settings, as_json: bool, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    from gateway.db import create_engine, create_session_factory
+
+    async def main() -> T:
+        engine = create_engine(settings)
+        try:
+            async with create_session_factory(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except GatewayError as exc:
+        fail(as_json, exc)
+        raise AssertionError("unreachable") from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    access_log: Annotated[bool, typer.Option(help="Log one line per request (no query strings).")] = True,
+) -> None:
+    """Serve the gateway with uvicorn (uvloop, httptools)."""
+    import uvicorn
+
+    from gateway.logging import configure_logging
+
+    settings = settings_or_exit()
+    configure_logging(settings.log_level, settings.log_json)
+    if not access_log:
+        import logging
+
+        logging.getLogger("gateway.access").disabled = True
+    uvicorn.run(
+        "gateway.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@app.command()
+def migrate(as_json: JsonFlag = False) -> None:
+    """Apply every pending schema migration."""
+    from gateway import migrate as migrations
+
+    settings = settings_or_exit()
+    migrations.upgrade(settings)
+    emit(as_json, {"ok": True, "revision": "head"}, "Database is at the latest migration.")
+
+
+@app.command("create-company")
+def create_company(
+    name: Annotated[str, typer.Option(help="The company's name.")],
+    company_id: Annotated[str | None, typer.Option("--id", help="acct_... (generated if omitted)")] = None,
+    portal_domain: Annotated[str | None, typer.Option(help="A verified portal host name.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a company."""
+    from gateway.company.service import CompanyService
+    from gateway.kit.time import SystemClock
+
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> str:
+        service = CompanyService(session, SystemClock())
+        company = await service.create(name, company_id)
+        if portal_domain:
+            await service.set_portal_domain(company.id, portal_domain, verified=True)
+        return company.id
+
+    created = run_in_session(settings, as_json, work)
+    emit(as_json, {"id": created}, created)
+
+
+@app.command("create-api-key")
+def create_api_key(
+    company: Annotated[str, typer.Option(help="The company the key acts for.")],
+    name: Annotated[str, typer.Option(help="A label for the key.")] = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an API key; the secret is printed once and only its hash is stored."""
+    settings = settings_or_exit()
+    key_id, secret = run_in_session(settings, as_json, lambda s: _create_key(settings, s, company, name))
+    emit(as_json, {"keyId": key_id, "secret": secret},
+         f"Key id:  {key_id}\nSecret:  {secret}\nStore the secret now: it is not shown again.")
+
+
+async def _create_key(settings: Settings, session: AsyncSession, company: str, name: str) -> tuple[str, str]:
+    from gateway.api_key.service import ApiKeyService
+    from gateway.db import create_session_factory
+    from gateway.kit.time import SystemClock
+
+    service = ApiKeyService(create_session_factory(session.bind), SystemClock(),  # type: ignore[arg-type]
+                            settings.api_key_pepper)
+    created = await service.create(session, company, name)
+    return created.key.id, created.secret
+
+
+@app.command("revoke-api-key")
+def revoke_api_key(key_id: Annotated[str, typer.Argument(help="mk_makepay_...")], as_json: JsonFlag = False) -> None:
+    """Revoke an API key: it then fails like an unknown key."""
+    from gateway.api_key.service import ApiKeyService
+    from gateway.db import create_session_factory
+    from gateway.kit.time import SystemClock
+
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> str:
+        service = ApiKeyService(create_session_factory(session.bind), SystemClock(),  # type: ignore[arg-type]
+                                settings.api_key_pepper)
+        key = await service.revoke(session, key_id)
+        return key.id
+
+    revoked = run_in_session(settings, as_json, work)
+    emit(as_json, {"ok": True, "keyId": revoked}, f"Revoked {revoked}.")
+
+
+@app.command("seed-demo")
+def seed_demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when companies exist.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a demo company with data; print an API key and a portal link."""
+    from gateway.seed import seed_demo as seed
+
+    settings = settings_or_exit()
+    result = run_in_session(settings, as_json, lambda s: seed(settings, s, if_empty=if_empty))
+    if result is None:
+        emit(as_json, {"ok": True, "seeded": False}, "Database already has data; not seeding.")
+        return
+    emit(as_json, {"ok": True, "seeded": True, **result}, "\n".join([
+        f"Demo company:  {result['companyId']}",
+        f"API key id:    {result['keyId']}",
+        f"API secret:    {result['secret']}",
+        f"Customer:      {result['customerId']} ({result['customerUid']})",
+        f"Portal link:   {result['portalUrl']}",
+    ]))
+
+
+@app.command("export-schema")
+def export_schema(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Print the GraphQL schema (SDL), or write it to a file."""
+    from gateway.graphql.schema import export_sdl
+
+    sdl = export_sdl()
+    if output is not None:
+        output.write_text(sdl)
+        emit(as_json, {"ok": True, "path": str(output)}, f"Wrote {output}.")
+    elif as_json:
+        emit(True, {"sdl": sdl}, "")
+    else:
+        sys.stdout.write(sdl)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.company.repository import CompanyRepository
+from gateway.errors import BadRequest, Conflict, NotFound
+from gateway.kit.ids import is_company_id, new_company_id
+from gateway.kit.time import Clock
+from gateway.models import Company
+
+_DOMAIN_RE = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+class CompanyService:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.repo = CompanyRepository(session)
+        self.clock = clock
+
+    async def create(
+        self, name: str, company_id: str | None = None, portal_domain: str | None = None
+    ) -> Company:
+        name = name.strip()
+        if not 1 <= len(name) <= 200:
+            raise BadRequest("Company name must be 1-200 characters.")
+        company_id = company_id or new_company_id()
+        if not is_company_id(company_id):
+            raise BadRequest("Company id must be acct_ followed by 1-64 of A-Z, a-z, 0-9, _.")
+        if await self.repo.get(company_id) is not None:
+            raise Conflict(f"Company {company_id} already exists.")
+        domain = None
+        if portal_domain:
+            domain = portal_domain.strip().lower()
+            if _DOMAIN_RE.fullmatch(domain) is None:
+                raise BadRequest("Portal domain must be a host name such as billing.example.com.")
+        return await self.repo.add(
+            Company(id=company_id, name=name, portal_domain=domain,
+                    portal_domain_verified=False, created_at=self.clock.now())
+        )
+
+    async def get(self, company_id: str) -> Company:
+        company = await self.repo.get(company_id)
+        if company is None:
+            raise NotFound("No such company.")
+        return company
+
+    async def set_portal_domain(self, company_id: str, domain: str | None, verified: bool) -> Company:
+        company = await self.get(company_id)
+        if domain is not None:
+            domain = domain.strip().lower()
+            if _DOMAIN_RE.fullmatch(domain) is None:
+                raise BadRequest("Portal domain must be a host name such as billing.example.com.")
+        company.portal_domain = domain
+        company.portal_domain_verified = bool(domain) and verified
+        await self.repo.session.flush()
+        return company

@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SIGNING_SECRET = "dev-only-portal-signing-secret-change-me-0123456789"  # noqa: S105
+DEV_API_KEY_PEPPER = "dev-only-api-key-pepper-change-me-0123456789"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting comes from the environment or a `.env` file; see the README."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.development
+    database_url: str = "sqlite:///./gateway.db"
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    redis_url: str | None = None
+    redis_key_prefix: str = "mp"
+    portal_signing_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    portal_base_url: str = "https://makepay.io"
+    payment_base_url: str = "https://pay.makepay.io"
+    api_key_pepper: str = ""
+    rate_limit_links_per_minute: int = Field(default=120, ge=1)
+    rate_limit_auth_failures_per_minute: int = Field(default=20, ge=1)
+    rate_limit_portal_reads_per_minute: int = Field(default=300, ge=1)
+    rate_limit_portal_writes_per_minute: int = Field(default=30, ge=1)
+    clock_skew_seconds: int = Field(default=60, ge=0, le=3600)
+    graphiql: bool | None = None
+    introspection: bool | None = None
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+    log_json: bool = False
+    api_key_cache_seconds: float = Field(default=30.0, ge=0)
+
+    _split = field_validator(
+        "portal_signing_secrets", "cors_origins", "trusted_proxies", mode="before"
+    )(_split_csv)
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if scheme not in {"sqlite", "sqlite+aiosqlite", "postgresql", "postgres",
+                          "postgresql+asyncpg"}:
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("portal_base_url", "payment_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"https", "http"} or not parts.netloc:
+            raise ValueError("must be an absolute https:// URL")
+        if parts.path not in {"", "/"} or parts.query or parts.fragment:
+            raise ValueError("must be a bare origin such as https://makepay.io")
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @model_validator(mode="after")
+    def _secrets(self) -> Settings:
+        production = self.environment is Environment.production
+        if not self.portal_signing_secrets:
+            if production:
+                raise ValueError("PORTAL_SIGNING_SECRETS is required in production")
+            object.__setattr__(self, "portal_signing_secrets", [DEV_SIGNING_SECRET])
+        if not self.api_key_pepper:
+            if production:
+                raise ValueError("API_KEY_PEPPER is required in production")
+            object.__setattr__(self, "api_key_pepper", DEV_API_KEY_PEPPER)
+        for secret in [*self.portal_signing_secrets, self.api_key_pepper]:
+            if len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"signing secrets and the API key pepper need at least "
+                    f"{MIN_SECRET_LENGTH} characters"
+                )
+        if production and self.portal_base_url.startswith("http://"):
+            raise ValueError("PORTAL_BASE_URL must be https:// in production")
+        return self
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment is not Environment.production
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.is_development if self.graphiql is None else self.graphiql
+
+    @property
+    def introspection_enabled(self) -> bool:
+        return self.is_development if self.introspection is None else self.introspection
+
+    @cached_property
+    def async_database_url(self) -> str:
+        url = self.database_url
+        for plain, driver in (
+            ("postgresql+asyncpg://", "postgresql+asyncpg://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite+aiosqlite://", "sqlite+aiosqlite://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain):]
+        raise AssertionError(url)  # unreachable: validated above
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

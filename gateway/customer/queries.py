@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import strawberry
+
+from gateway.customer.service import CustomerService
+from gateway.customer.types import Customer, CustomerConnection, CustomerEdge, PageInfo
+from gateway.graphql.context import Info
+from gateway.kit.cursor import encode_cursor
+
+
+@strawberry.type
+class CustomerQuery:
+    @strawberry.field(description="One of your customers, by UUID or UID. API key.")
+    async def customer(self, info: Info, customer_id: strawberry.ID) -> Customer:
+        principal = await info.context.merchant()
+        service = CustomerService(info.context.session, info.context.state.clock)
+        return Customer.from_model(await service.get(principal.company_id, customer_id))
+
+    @strawberry.field(description="Your customers, newest first. API key.")
+    async def customers(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        email: str | None = None,
+        client_id: str | None = None,
+    ) -> CustomerConnection:
+        principal = await info.context.merchant()
+        service = CustomerService(info.context.session, info.context.state.clock)
+        page = await service.list(
+            principal.company_id, first=first, after=after, email=email, client_id=client_id
+        )
+        return CustomerConnection(
+            edges=[
+                CustomerEdge(cursor=encode_cursor(row.created_at, row.id), node=Customer.from_model(row))
+                for row in page.items
+            ],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )

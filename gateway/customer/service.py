@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.customer.repository import CustomerRepository
+from gateway.errors import BadRequest, NotFound
+from gateway.kit import validate
+from gateway.kit.cursor import decode_cursor, encode_cursor
+from gateway.kit.ids import is_customer_uid, new_customer_uid, new_uuid, parse_uuid
+from gateway.kit.time import Clock
+from gateway.models import Company, Customer
+
+MAX_PAGE = 100
+
+
+def parse_customer_ref(ref: str) -> tuple[uuid.UUID | None, str | None]:
+    """A customerId is the customer's UUID or its UID; anything else is malformed."""
+    ref = ref.strip()
+    if (as_uuid := parse_uuid(ref)) is not None:
+        return as_uuid, None
+    if is_customer_uid(ref):
+        return None, ref
+    raise BadRequest("customerId must be a customer UUID or a cus_ UID.")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerPage:
+    items: list[Customer]
+    has_next_page: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        last = self.items[-1] if self.items else None
+        return encode_cursor(last.created_at, last.id) if last else None
+
+
+class CustomerService:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.repo = CustomerRepository(session)
+        self.clock = clock
+
+    async def get(self, company_id: str, ref: str) -> Customer:
+        customer_id, uid = parse_customer_ref(ref)
+        customer = (
+            await self.repo.get_by_id(company_id, customer_id)
+            if customer_id is not None
+            else await self.repo.get_by_uid(company_id, uid or "")
+        )
+        if customer is None:
+            raise NotFound("No such customer.")
+        return customer
+
+    async def get_with_company(self, company_id: str, ref: str) -> tuple[Customer, Company]:
+        customer_id, uid = parse_customer_ref(ref)
+        found = await self.repo.get_with_company(company_id, customer_id, uid)
+        if found is None:
+            raise NotFound("No such customer.")
+        return found
+
+    async def create(
+        self,
+        company_id: str,
+        *,
+        email: str,
+        name: str | None = None,
+        client_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Customer:
+        now = self.clock.now()
+        customer = Customer(
+            id=new_uuid(),
+            uid=new_customer_uid(),
+            company_id=company_id,
+            email=validate.email(email),
+            name=validate.text(name, "name", max_length=200) or None,
+            client_id=validate.client_id(client_id),
+            metadata_=validate.metadata(metadata),
+            created_at=now,
+            updated_at=now,
+        )
+        return await self.repo.add(customer)
+
+    async def update(self, company_id: str, ref: str, changes: dict[str, Any]) -> Customer:
+        """`changes` holds only the fields the caller sent; None clears a field."""
+        customer = await self.get(company_id, ref)
+        if "name" in changes:
+            customer.name = validate.text(changes["name"], "name", max_length=200) or None
+        if "client_id" in changes:
+            customer.client_id = validate.client_id(changes["client_id"])
+        if "metadata" in changes:
+            customer.metadata_ = validate.metadata(changes["metadata"])
+        if "email" in changes:
+            if changes["email"] is None:
+                raise BadRequest("email cannot be cleared.")
+            customer.email = validate.email(changes["email"])
+        customer.updated_at = self.clock.now()
+        await self.repo.session.flush()
+        return customer
+
+    async def list(
+        self,
+        company_id: str,
+        *,
+        first: int = 20,
+        after: str | None = None,
+        email: str | None = None,
+        client_id: str | None = None,
+    ) -> CustomerPage:
+        if not 1 <= first <= MAX_PAGE:
+            raise BadRequest(f"first must be between 1 and {MAX_PAGE}.")
+        rows = await self.repo.list(
+            company_id,
+            limit=first + 1,
+            after=decode_cursor(after) if after else None,
+            email=validate.email(email) if email else None,
+            client_id=client_id,
+        )
+        return CustomerPage(items=rows[:first], has_next_page=len(rows) > first)

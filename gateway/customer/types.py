@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from gateway.models import Customer as CustomerModel
+
+
+@strawberry.type(description="A merchant's customer.")
+class Customer:
+    id: strawberry.ID = strawberry.field(description="The customer's UUID.")
+    uid: str = strawberry.field(description="The customer's UID, cus_ followed by a ULID.")
+    email: str
+    name: str | None
+    client_id: str | None = strawberry.field(description="The merchant's own id for the customer.")
+    metadata: JSON = strawberry.field(description="The merchant's JSON object.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, row: CustomerModel) -> Customer:
+        return cls(**customer_fields(row))
+
+
+def customer_fields(row: CustomerModel) -> dict[str, Any]:
+    return {
+        "id": strawberry.ID(str(row.id)),
+        "uid": row.uid,
+        "email": row.email,
+        "name": row.name,
+        "client_id": row.client_id,
+        "metadata": row.metadata_,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
+
+
+@strawberry.type
+class CustomerEdge:
+    cursor: str
+    node: Customer
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[CustomerEdge]
+    page_info: PageInfo
+
+
+@strawberry.input(description="A new customer. Only email is required.")
+class CreateCustomerInput:
+    email: str
+    name: str | None = None
+    client_id: str | None = None
+    metadata: JSON | None = None
+
+
+@strawberry.input(description="Fields to change; omitted fields stay, null clears.")
+class UpdateCustomerInput:
+    name: str | None = strawberry.UNSET
+    client_id: str | None = strawberry.UNSET
+    metadata: JSON | None = strawberry.UNSET

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from gateway.api_key.service import ApiKeyPrincipal
+from gateway.auth import KEY_ID_HEADER, authenticate_api_key
+from gateway.errors import Forbidden, Unauthenticated
+from gateway.kit.net import client_ip
+from gateway.portal_link.usecases import LinkPrincipal
+from gateway.state import State
+
+if TYPE_CHECKING:
+    from graphql import GraphQLResolveInfo  # noqa: F401
+
+
+class Context:
+    """Built once per request. The database session and the principal are created
+    on first use, so a request that needs neither pays for neither."""
+
+    def __init__(self, request: Request, state: State) -> None:
+        self.request = request
+        self.state = state
+        self.response_headers: dict[str, str] = {}
+        self.status_code: int | None = None
+        self._session: AsyncSession | None = None
+        self._merchant: ApiKeyPrincipal | None = None
+        self._client_ip: str | None = None
+
+    @property
+    def client_ip(self) -> str:
+        if self._client_ip is None:
+            self._client_ip = client_ip(self.request, self.state.settings.trusted_proxies)
+        return self._client_ip
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            self._session = self.state.session_factory()
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def merchant(self) -> ApiKeyPrincipal:
+        if self._merchant is None:
+            self._merchant = await authenticate_api_key(self.state, self.request, self.client_ip)
+        return self._merchant
+
+
+    async def link_principal(self, company_id: str | None) -> LinkPrincipal:
+        """Who may create or revoke portal links: an API key (whose company is implied;
+        a companyId, if sent, must be the key's own)."""
+        if KEY_ID_HEADER in self.request.headers:
+            principal = await self.merchant()
+            if company_id is not None and company_id != principal.company_id:
+                raise Forbidden("This API key belongs to another company.")
+            return LinkPrincipal(principal.company_id, principal.rate_key)
+        raise Unauthenticated()
+
+
+Info = strawberry.Info[Context, None]

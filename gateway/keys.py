@@ -1,0 +1,42 @@
+"""Every Redis key the gateway writes is built here.
+
+Keys are `{prefix}:{{company}}:...`: the company in braces is a Redis Cluster hash
+tag, so all of one company's keys live in one slot and a Lua script may touch several
+of them. Secrets and signatures never appear in a key; they are hashed first."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+class Keys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def link_rate(self, company_id: str, principal: str) -> str:
+        return f"{self.prefix}:{{{company_id}}}:rl:links:{principal}"
+
+    def auth_failures(self, client_ip: str) -> str:
+        return f"{self.prefix}:ip:{client_ip}:rl:authfail"
+
+    def portal_rate(self, company_id: str, customer_uid: str, signature: str, kind: str) -> str:
+        return f"{self.prefix}:{{{company_id}}}:rl:portal:{kind}:{customer_uid}:{_digest(signature)}"
+
+    def verified_link(self, company_id: str, customer_uid: str, signature: str) -> str:
+        return f"{self.prefix}:{{{company_id}}}:link:{customer_uid}:{_digest(signature)}"
+
+    def revocation(self, company_id: str, customer_uid: str) -> str:
+        return f"{self.prefix}:{{{company_id}}}:revoked:{customer_uid}"
+
+    def idempotency(self, company_id: str, customer_uid: str, key: str) -> str:
+        return f"{self.prefix}:{{{company_id}}}:idem:{customer_uid}:{_digest(key)}"
+
+    def session(self, session_id: str) -> str:
+        return f"{self.prefix}:session:{_digest(session_id)}"
+
+    def login_failures(self, email: str) -> str:
+        return f"{self.prefix}:rl:loginfail:{_digest(email.lower())}"

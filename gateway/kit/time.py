@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    def timestamp(self) -> float: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def timestamp(self) -> float:
+        return time.time()
+
+
+class FrozenClock:
+    """A clock tests move by hand, so expiry is tested without sleeping."""
+
+    def __init__(self, at: datetime | float) -> None:
+        self._ts = at.timestamp() if isinstance(at, datetime) else float(at)
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self._ts, UTC)
+
+    def timestamp(self) -> float:
+        return self._ts
+
+    def advance(self, seconds: float) -> None:
+        self._ts += seconds
+
+    def set(self, at: datetime | float) -> None:
+        self._ts = at.timestamp() if isinstance(at, datetime) else float(at)
+
+
+def iso_ms(value: datetime) -> str:
+    """UTC ISO 8601 with milliseconds and Z, the contract's timestamp format."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def from_unix(seconds: int | float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)

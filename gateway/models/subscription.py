@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+from gateway.models.types import Money, UTCDateTime
+
+SUBSCRIPTION_STATUSES = ("active", "trialing", "past_due", "unpaid", "paused", "cancelled")
+INTERVALS = ("day", "week", "month", "year")
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index("ix_subscriptions_company_email", "company_id", "email"),
+        Index("ix_subscriptions_company_client", "company_id", "client_id"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    company_id: str = Field(foreign_key="companies.id", max_length=69)
+    email: str | None = Field(default=None, max_length=320)
+    # metadata.clientId, copied into an indexed column when the row is written.
+    client_id: str | None = Field(default=None, max_length=200)
+    metadata_: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column("metadata", JSON, nullable=False)
+    )
+    plan_name: str = Field(max_length=200)
+    amount: Decimal = Field(sa_type=Money)
+    currency: str = Field(max_length=10)
+    interval: str = Field(max_length=8)
+    status: str = Field(default="active", max_length=16)
+    current_period_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+
+    def can_pause(self) -> bool:
+        return self.status == "active"
+
+    def can_reactivate(self) -> bool:
+        return self.status == "paused"
+
+    def can_cancel(self) -> bool:
+        return self.status != "cancelled"

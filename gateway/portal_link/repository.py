@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.models import PortalRevocation
+
+
+class PortalRevocationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, revocation: PortalRevocation) -> None:
+        self.session.add(revocation)
+        await self.session.flush()
+
+    async def revoked_before(self, company_id: str, customer_uid: str) -> int | None:
+        """The latest revocation's cut-off for this customer, if any."""
+        result = await self.session.execute(
+            select(func.max(PortalRevocation.issued_before)).where(
+                PortalRevocation.company_id == company_id,
+                PortalRevocation.customer_uid == customer_uid,
+            )
+        )
+        value = result.scalar_one_or_none()
+        return int(value) if value is not None else None

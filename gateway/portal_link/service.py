@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.customer.service import CustomerService
+from gateway.keys import Keys
+from gateway.kit.ids import new_uuid
+from gateway.kit.time import Clock, from_unix
+from gateway.models import Company, Customer, PortalRevocation
+from gateway.portal_link.repository import PortalRevocationRepository
+from gateway.redis import Store, StoreUnavailable
+from gateway.signing.link import LINK_TTL_SECONDS, PortalLinkSigner, SignedLink
+
+log = logging.getLogger("gateway.portal_link")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedPortalLink:
+    company_id: str
+    customer: Customer
+    url: str
+    expires_at: datetime
+    link: SignedLink
+
+
+def portal_origin(company: Company, base_url: str) -> str:
+    if company.portal_domain and company.portal_domain_verified:
+        return f"https://{company.portal_domain}"
+    return base_url
+
+
+class PortalLinkService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        signer: PortalLinkSigner,
+        store: Store,
+        keys: Keys,
+        base_url: str,
+        skew_seconds: int,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.signer = signer
+        self.store = store
+        self.keys = keys
+        self.base_url = base_url
+        self.skew_seconds = skew_seconds
+
+    async def issue(self, company_id: str, customer_ref: str) -> IssuedPortalLink:
+        customer, company = await CustomerService(self.session, self.clock).get_with_company(
+            company_id, customer_ref
+        )
+        link = self.signer.issue(company.id, customer.uid)
+        url = f"{portal_origin(company, self.base_url)}/billing?{link.query()}"
+        return IssuedPortalLink(company.id, customer, url, from_unix(link.expires), link)
+
+    async def revoke(self, company_id: str, customer_ref: str) -> tuple[Customer, int]:
+        """Kill every link issued for the customer up to this whole second.
+
+        The database row is the durable record and is committed by the caller; Redis
+        gets a copy for fast checks, kept until every covered link has expired."""
+        customer = await CustomerService(self.session, self.clock).get(company_id, customer_ref)
+        cutoff = int(self.clock.timestamp())
+        await PortalRevocationRepository(self.session).add(
+            PortalRevocation(
+                id=new_uuid(),
+                company_id=company_id,
+                customer_uid=customer.uid,
+                issued_before=cutoff,
+                created_at=self.clock.now(),
+            )
+        )
+        await self.session.commit()
+        try:
+            await self.store.set(
+                self.keys.revocation(company_id, customer.uid),
+                str(cutoff),
+                LINK_TTL_SECONDS + self.skew_seconds + 60,
+            )
+        except StoreUnavailable:
+            # The database record is enforced when the store cannot be read.
+            log.warning("revocation stored in the database only: store unavailable")
+        return customer, cutoff

@@ -1,0 +1,35 @@
+"""createPortalLink as GraphQL and both REST routes run it: rate limit, then sign."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
+from gateway.redis import RateDecision
+from gateway.state import State
+
+
+@dataclass(frozen=True, slots=True)
+class LinkPrincipal:
+    """Who asks for a link: an API key, or a dashboard user acting for a company."""
+
+    company_id: str
+    rate_key: str
+
+
+def portal_link_service(state: State, session: AsyncSession) -> PortalLinkService:
+    settings = state.settings
+    return PortalLinkService(
+        session, state.clock, state.signer, state.store, state.keys,
+        settings.portal_base_url, settings.clock_skew_seconds,
+    )
+
+
+async def issue_portal_link(
+    state: State, session: AsyncSession, principal: LinkPrincipal, customer_ref: str
+) -> tuple[IssuedPortalLink, RateDecision | None]:
+    decision = await state.limiter.link_creation(principal.company_id, principal.rate_key)
+    issued = await portal_link_service(state, session).issue(principal.company_id, customer_ref)
+    return issued, decision
