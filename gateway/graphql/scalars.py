@@ -17,7 +17,6 @@ def _parse_datetime(value: object) -> datetime:
 
 
 DateTime = strawberry.scalar(
-    datetime,
     name="DateTime",
     description="UTC instant in ISO 8601 with milliseconds and Z: 2026-04-20T10:00:00.000Z.",
     serialize=iso_ms,

@@ -1,0 +1,172 @@
+"""Real services: PostgreSQL and Redis over real connections, and SQLite.
+
+TEST_POSTGRES_URL and TEST_REDIS_URL (written by scripts/services) name the servers.
+Each run gets its own PostgreSQL database and SQLite file, each test its own Redis
+key prefix; tables are emptied after every test."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from gateway import migrate
+from gateway.app import create_app
+from gateway.config import Settings
+from tests.support import Gateway, TestClock
+
+RUN_ID = uuid.uuid4().hex[:10]
+TABLES = ["audit_events", "portal_revocations", "memberships", "users", "subscriptions",
+          "payment_links", "payments", "customers", "api_keys", "companies"]
+SIGNING_SECRETS = ["test-signing-secret-newest-0123456789abcdef",
+                   "test-signing-secret-older-0123456789abcdefgh"]
+_prefixes = itertools.count()
+
+BACKENDS = [
+    pytest.param(("sqlite", "memory"), id="sqlite-memory"),
+    pytest.param(("postgres", "redis"), id="postgres-redis"),
+]
+
+
+def _server_url(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    return _server_url("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return _server_url("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(scope="session")
+async def postgres_url(postgres_server_url: str) -> AsyncIterator[str]:
+    name = f"gw_test_{RUN_ID}"
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    url = postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
+    await asyncio.to_thread(migrate.upgrade, Settings(database_url=url, environment="test"))
+    yield url
+    admin = await asyncpg.connect(postgres_server_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "gateway.db"
+    url = f"sqlite:///{path}"
+    await asyncio.to_thread(migrate.upgrade, Settings(database_url=url, environment="test"))
+    return url
+
+
+@pytest.fixture(scope="session")
+async def redis_cleanup(redis_url: str) -> AsyncIterator[None]:
+    yield
+    client = Redis.from_url(redis_url)
+    try:
+        async for key in client.scan_iter(match=f"t{RUN_ID}*", count=1000):
+            await client.delete(key)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
+    value: tuple[str, str] = request.param
+    return value
+
+
+@pytest.fixture
+def database_url(backend: tuple[str, str], request: pytest.FixtureRequest) -> str:
+    fixture = "postgres_url" if backend[0] == "postgres" else "sqlite_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+def make_settings(
+    backend: tuple[str, str], database_url: str, redis_url: str, redis_cleanup: None
+) -> Callable[..., Settings]:
+    prefix = f"t{RUN_ID}{next(_prefixes)}"
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "environment": "test",
+            "database_url": database_url,
+            "redis_url": redis_url if backend[1] == "redis" else None,
+            "redis_key_prefix": prefix,
+            "portal_signing_secrets": SIGNING_SECRETS,
+            "portal_base_url": "https://makepay.io",
+            "api_key_pepper": "test-api-key-pepper-0123456789abcdefghij",
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+async def _truncate(url: str) -> None:
+    settings = Settings(database_url=url, environment="test")
+    engine: AsyncEngine = create_async_engine(settings.async_database_url)
+    try:
+        async with engine.begin() as conn:
+            if settings.is_sqlite:
+                for table in TABLES:
+                    await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+            else:
+                await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def start_gateway(
+    backend: tuple[str, str], make_settings: Callable[..., Settings], database_url: str
+) -> AsyncIterator[Callable[..., Any]]:
+    """Starts gateways (lifespan included) over httpx; several may share one backend."""
+    stack: list[Any] = []
+
+    async def start(clock: TestClock | None = None, client_ip: str = "203.0.113.7",
+                    **overrides: Any) -> Gateway:
+        settings = make_settings(**overrides)
+        clock = clock or TestClock()
+        app = create_app(settings, clock=clock)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        transport = httpx.ASGITransport(app=app, client=(client_ip, 40000))
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        stack.append((lifespan, client))
+        return Gateway(app=app, client=client, settings=settings, clock=clock,
+                       backend=backend[0], store_kind=backend[1])
+
+    yield start
+    for lifespan, client in reversed(stack):
+        await client.aclose()
+        await lifespan.__aexit__(None, None, None)
+    await _truncate(database_url)
+
+
+@pytest.fixture
+async def gw(start_gateway: Callable[..., Any]) -> Gateway:
+    gateway: Gateway = await start_gateway()
+    return gateway

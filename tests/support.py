@@ -1,0 +1,78 @@
+"""Test plumbing shared by every test module: the clock, the gateway under test."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+
+from gateway.config import Settings
+from gateway.state import State
+
+
+class TestClock:
+    """Real time plus an offset the test can move, so time passes between writes
+    (orderings are real) and expiry can be reached without sleeping."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def timestamp(self) -> float:
+        return time.time() + self.offset
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp(), UTC)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@dataclass
+class Gateway:
+    app: Starlette
+    client: httpx.AsyncClient
+    settings: Settings
+    clock: TestClock
+    backend: str
+    store_kind: str
+    default_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def state(self) -> State:
+        state: State = self.app.state.gateway
+        return state
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={**self.default_headers, **(headers or {})},
+        )
+
+    async def gql_data(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = await self.gql(query, variables, headers)
+        body = response.json()
+        assert response.status_code == 200, body
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+def error_codes(body: dict[str, Any]) -> list[str]:
+    return [e["extensions"]["code"] for e in body.get("errors", [])]
