@@ -9,6 +9,8 @@ they cannot."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -83,6 +85,7 @@ class BodyLimitMiddleware:
     async def _refuse(self, scope: Scope, send: Send, error: GatewayError,
                       status: int | None = None) -> None:
         code = "BAD_REQUEST" if status == 400 else error.code
+        body: dict[str, Any]
         if scope["path"] == "/graphql":
             body = {"errors": [{"message": error.message, "extensions": {"code": code}}]}
         else:

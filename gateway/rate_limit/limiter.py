@@ -6,6 +6,7 @@ import time
 from gateway.config import Settings
 from gateway.errors import RateLimited
 from gateway.keys import Keys
+from gateway.metrics import record_rate_limit_rejection
 from gateway.redis import RateDecision, Store, StoreUnavailable
 
 log = logging.getLogger("gateway.rate_limit")
@@ -37,6 +38,7 @@ class RateLimiter:
             return None
         if not decision.allowed:
             self.rejections[name] = self.rejections.get(name, 0) + 1
+            record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
         return decision
 
@@ -72,6 +74,7 @@ class RateLimiter:
             return
         if not decision.allowed:
             self.rejections["auth_failures"] = self.rejections.get("auth_failures", 0) + 1
+            record_rate_limit_rejection("auth_failures")
             raise RateLimited(decision.retry_after, decision.limit)
 
     async def record_auth_failure(self, client_ip: str) -> None:
