@@ -163,3 +163,4 @@ async def test_a_null_for_a_required_input_field_is_a_client_error(gw: Gateway) 
     body = response.json()
     assert error_codes(body) == ["BAD_REQUEST"]
     assert "amount" in body["errors"][0]["message"]
+
