@@ -225,27 +225,21 @@ def _change_permission(user: str, company: str, permission: str, as_json: bool, 
          f"{user} on {company}: {', '.join(permissions) or '(no permissions)'}")
 
 
+UserOption = Annotated[str, typer.Option(help="The user's email.")]
+CompanyOption = Annotated[str, typer.Option(help="The company (acct_...).")]
 PermissionOption = Annotated[str, typer.Option(help="e.g. settings.manage, payments.read")]
 
 
 @app.command()
-def grant(
-    user: Annotated[str, typer.Option(help="The user's email.")],
-    company: Annotated[str, typer.Option(help="The company (acct_...).")],
-    permission: PermissionOption,
-    as_json: JsonFlag = False,
-) -> None:
+def grant(user: UserOption, company: CompanyOption, permission: PermissionOption,
+          as_json: JsonFlag = False) -> None:
     """Give a user a permission on a company's team (joining the team if need be)."""
     _change_permission(user, company, permission, as_json, add=True)
 
 
 @app.command()
-def revoke(
-    user: Annotated[str, typer.Option(help="The user's email.")],
-    company: Annotated[str, typer.Option(help="The company (acct_...).")],
-    permission: PermissionOption,
-    as_json: JsonFlag = False,
-) -> None:
+def revoke(user: UserOption, company: CompanyOption, permission: PermissionOption,
+           as_json: JsonFlag = False) -> None:
     """Take a permission away; it applies to the user's next request."""
     _change_permission(user, company, permission, as_json, add=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -252,3 +253,19 @@ async def test_the_store_holds_neither_the_session_id_nor_its_key(team: Team) ->
     assert record is not None
     assert browser.session_id not in key
     assert browser.session_id.encode() not in record
+
+
+async def test_logs_never_show_passwords_session_ids_or_csrf_tokens(
+    team: Team, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await login(team.gw, OWNER, "a wrong password attempt")
+    browser = await sign_in(team.gw)
+    await team.gw.client.post(portal_route(team.company.id, team.customer.uid),
+                              headers=browser.headers(csrf="w" * 43))
+    await team.gw.client.post("/api/auth/logout", headers=browser.headers())
+
+    logged = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
+    assert "gateway.access" in {record.name for record in caplog.records}
+    for secret in (PASSWORD, "a wrong password attempt", browser.session_id, browser.csrf_token):
+        assert secret not in logged
