@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from gateway.config import Settings
 from gateway.dashboard.passwords import Passwords
 from gateway.dashboard.repository import MembershipRepository, UserRepository
 from gateway.dashboard.service import TeamService
@@ -173,3 +175,16 @@ class TestSessions:
         assert await sessions.load(started.session_id) is None
         assert await dgw.state.store.get(key) is None
 
+
+
+class TestSettings:
+    def test_the_cookie_is_secure_outside_development(self) -> None:
+        assert Settings(environment="test").session_cookie_secure_enabled
+        assert not Settings(environment="development").session_cookie_secure_enabled
+        assert Settings(environment="development",
+                        session_cookie_secure=True).session_cookie_secure_enabled
+
+    def test_production_refuses_an_insecure_cookie(self) -> None:
+        with pytest.raises(ValidationError, match="SESSION_COOKIE_SECURE"):
+            Settings(environment="production", session_cookie_secure=False,
+                     portal_signing_secrets=["p" * 40], api_key_pepper="q" * 40)
