@@ -89,9 +89,12 @@ class TeamService:
             raise NotFound("No such company.")
         membership = await self.memberships.get(company_id, user.id, for_update=True)
         if membership is None:
-            return await self.memberships.add(Membership(
-                user_id=user.id, company_id=company_id, permissions=[permission],
-                created_at=self.clock.now()))
+            try:
+                return await self.memberships.add(Membership(
+                    user_id=user.id, company_id=company_id, permissions=[permission],
+                    created_at=self.clock.now()))
+            except IntegrityError:  # a concurrent grant created it first
+                raise Conflict("The team changed meanwhile; run the command again.") from None
         if permission not in membership.permissions:
             # A new list: the JSON column does not see changes made in place.
             membership.permissions = [*membership.permissions, permission]
