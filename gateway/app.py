@@ -80,7 +80,8 @@ async def gateway_error_handler(request: Request, exc: Exception) -> Response:
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        raise exc
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "BAD_REQUEST")
     return JSONResponse({"ok": False, "error": {"code": code, "message": str(exc.detail)}},
                         status_code=exc.status_code, headers=exc.headers)

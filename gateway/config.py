@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SIGNING_SECRET = "dev-only-portal-signing-secret-change-me-0123456789"  # noqa: S105
-DEV_API_KEY_PEPPER = "dev-only-api-key-pepper-change-me-0123456789"  # noqa: S105
+DEV_API_KEY_PEPPER = "dev-only-api-key-pepper-change-me-0123456789"
 MIN_SECRET_LENGTH = 32
 
 

@@ -28,7 +28,7 @@ def gateway_process(env: dict[str, str], port: int | None = None,
                     log_path: Path | None = None) -> Iterator[str]:
     """Runs `gateway serve` on 127.0.0.1 and yields its base URL once /healthz answers."""
     port = port or free_port()
-    log = open(log_path, "wb") if log_path else subprocess.DEVNULL  # noqa: SIM115
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,

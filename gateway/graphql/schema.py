@@ -6,6 +6,8 @@ from datetime import datetime
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -17,8 +19,6 @@ from strawberry.extensions import (
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.types import ExecutionContext
 
 from gateway.customer.mutations import CustomerMutation
