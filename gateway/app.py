@@ -26,6 +26,8 @@ from gateway.kit.time import Clock, SystemClock
 from gateway.middleware import RequestMiddleware
 from gateway.rate_limit.limiter import RateLimiter
 from gateway.redis import Store, StoreUnavailable, create_store
+from gateway.rest import auth as auth_routes
+from gateway.rest import dashboard as dashboard_routes
 from gateway.rest.partner import create_portal_link
 from gateway.signing.link import PortalLinkSigner
 from gateway.state import State
@@ -133,6 +135,11 @@ def create_app(
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
         Route("/api/partner/v1/makepay/customers/{customer_id}/portal", create_portal_link,
               methods=["POST"]),
+        Route("/api/dashboard/companies/{company_id}/makepay/customers/{customer_id}/portal",
+              dashboard_routes.create_portal_link, methods=["POST"]),
+        Route("/api/auth/login", auth_routes.login, methods=["POST"]),
+        Route("/api/auth/logout", auth_routes.logout, methods=["POST"]),
+        Route("/api/auth/session", auth_routes.current_session, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]

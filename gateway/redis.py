@@ -89,6 +89,8 @@ class Store(Protocol):
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool: ...
 
+    async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool: ...
+
     async def delete(self, *keys: str) -> None: ...
 
     async def ping(self) -> bool: ...
@@ -147,6 +149,12 @@ class RedisStore:
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool:
         try:
             return bool(await self.redis.set(key, value, ex=max(1, ttl), nx=True))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool:
+        try:
+            return bool(await self.redis.set(key, value, ex=max(1, ttl), xx=True))
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
@@ -235,6 +243,13 @@ class MemoryStore:
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool:
         if self._live(key) is not None:
+            return False
+        self._put(key, value, max(1, ttl))
+        return True
+
+    async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool:
+        """Overwrite only a live key: a write racing a delete cannot bring it back."""
+        if self._live(key) is None:
             return False
         self._put(key, value, max(1, ttl))
         return True
