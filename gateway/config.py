@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    metrics_enabled: bool = True
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_json: bool = False

@@ -6,6 +6,7 @@ import time
 from gateway.config import Settings
 from gateway.errors import RateLimited
 from gateway.keys import Keys
+from gateway.metrics import record_rate_limit_rejection
 from gateway.redis import RateDecision, Store, StoreUnavailable
 
 log = logging.getLogger("gateway.rate_limit")
@@ -25,7 +26,6 @@ class RateLimiter:
         self.keys = keys
         self.settings = settings
         self._last_warning = 0.0
-        self.rejections: dict[str, int] = {}
 
     def _fail_open(self, exc: StoreUnavailable) -> None:
         now = time.monotonic()
@@ -42,7 +42,7 @@ class RateLimiter:
             self._fail_open(exc)
             return None
         if not decision.allowed:
-            self.rejections[name] = self.rejections.get(name, 0) + 1
+            record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
         return decision
 
@@ -77,7 +77,7 @@ class RateLimiter:
             self._fail_open(exc)
             return
         if not decision.allowed:
-            self.rejections[name] = self.rejections.get(name, 0) + 1
+            record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
 
     async def _spend(self, key: str, limit: int, period: int) -> None:
