@@ -10,6 +10,8 @@ from sqlalchemy import ColumnElement, and_, or_
 
 from gateway.errors import BadRequest
 
+MAX_PAGE = 100
+
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
     raw = f"{created_at.timestamp():.6f}|{row_id}".encode()
@@ -33,8 +35,6 @@ def newest_first_after(model: Any, after: tuple[datetime, uuid.UUID]) -> ColumnE
     created, row_id = after
     return or_(model.created_at < created,
                and_(model.created_at == created, model.id < row_id))
-
-MAX_PAGE = 100
 
 
 def check_page_size(first: int) -> int:

@@ -13,7 +13,7 @@ from gateway.kit.time import Clock
 from gateway.models import PaymentLink
 from gateway.payment_link.repository import PaymentLinkRepository
 
-# The portal shows open links on one screen; a customer with more has bigger problems.
+# The portal lists open links on one screen; past this many, the newest are the ones to show.
 MAX_OPEN_LINKS = 100
 
 

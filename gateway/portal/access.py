@@ -47,24 +47,15 @@ class PortalAccess:
         return CustomerMatch(self.customer.email, self.customer.client_id)
 
 
+@dataclass(slots=True)
 class PortalAccessService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        clock: Clock,
-        signer: PortalLinkSigner,
-        store: Store,
-        keys: Keys,
-        limiter: RateLimiter,
-        skew_seconds: int,
-    ) -> None:
-        self.session = session
-        self.clock = clock
-        self.signer = signer
-        self.store = store
-        self.keys = keys
-        self.limiter = limiter
-        self.skew_seconds = skew_seconds
+    session: AsyncSession
+    clock: Clock
+    signer: PortalLinkSigner
+    store: Store
+    keys: Keys
+    limiter: RateLimiter
+    skew_seconds: int
 
     async def verify(self, query: str | None, client_ip: str) -> PortalAccess:
         await self.limiter.ensure_not_blocked(client_ip)

@@ -151,4 +151,6 @@ class SubscriptionService:
                 company_id, sub_id, before, rule.target, self.clock.now()
             ):
                 return Transition(subscription=row, before=before)
-        raise SubscriptionStateConflict(rule.past, "changing")
+        # Only reachable if other writers won every round; the status last seen is
+        # what the caller can act on.
+        raise SubscriptionStateConflict(rule.past, before)

@@ -54,6 +54,13 @@ async def test_the_url_from_the_partner_route_opens_the_portal(tenant: Tenant) -
     assert body["data"]["portal"]["customer"]["uid"] == tenant.customer.uid
 
 
+async def test_the_query_string_may_keep_its_question_mark(tenant: Tenant) -> None:
+    # The page may send location.search as it is.
+    link = {"x-makepay-portal": "?" + tenant.link["x-makepay-portal"]}
+
+    assert await codes(tenant, link) == []
+
+
 async def test_without_a_link_there_is_no_portal(tenant: Tenant) -> None:
     response = await tenant.gw.gql(WHO)
 
