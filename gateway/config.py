@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SIGNING_SECRET = "dev-only-portal-signing-secret-change-me-0123456789"  # noqa: S105
-DEV_API_KEY_PEPPER = "dev-only-api-key-pepper-change-me-0123456789"  # noqa: S105
+DEV_API_KEY_PEPPER = "dev-only-api-key-pepper-change-me-0123456789"
 MIN_SECRET_LENGTH = 32
 
 
@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    metrics_enabled: bool = True
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_json: bool = False

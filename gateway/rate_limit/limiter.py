@@ -6,6 +6,7 @@ import time
 from gateway.config import Settings
 from gateway.errors import RateLimited
 from gateway.keys import Keys
+from gateway.metrics import record_rate_limit_rejection
 from gateway.redis import RateDecision, Store, StoreUnavailable
 
 log = logging.getLogger("gateway.rate_limit")
@@ -25,7 +26,6 @@ class RateLimiter:
         self.keys = keys
         self.settings = settings
         self._last_warning = 0.0
-        self.rejections: dict[str, int] = {}
 
     def _fail_open(self, exc: StoreUnavailable) -> None:
         now = time.monotonic()
@@ -33,14 +33,16 @@ class RateLimiter:
             self._last_warning = now
             log.warning("rate limits fail open: store unavailable (%s)", exc)
 
-    async def _hit(self, name: str, key: str, limit: int) -> RateDecision | None:
+    async def _hit(self, name: str, key: str, limit: int, *, fail_open: bool = True) -> RateDecision | None:
         try:
             decision = await self.store.rate_hit(key, limit)
         except StoreUnavailable as exc:
+            if not fail_open:
+                raise
             self._fail_open(exc)
             return None
         if not decision.allowed:
-            self.rejections[name] = self.rejections.get(name, 0) + 1
+            record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
         return decision
 
@@ -59,10 +61,13 @@ class RateLimiter:
         )
 
     async def portal_write(self, company_id: str, customer_uid: str, signature: str) -> RateDecision | None:
+        # Fails closed: portal mutations answer UNAVAILABLE without the store, since
+        # their replay protection lives there too.
         return await self._hit(
             "portal_writes",
             self.keys.portal_rate(company_id, customer_uid, signature, "w"),
             self.settings.rate_limit_portal_writes_per_minute,
+            fail_open=False,
         )
 
     async def _refuse_if_spent(self, name: str, key: str, limit: int, period: int) -> None:
@@ -72,7 +77,7 @@ class RateLimiter:
             self._fail_open(exc)
             return
         if not decision.allowed:
-            self.rejections[name] = self.rejections.get(name, 0) + 1
+            record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
 
     async def _spend(self, key: str, limit: int, period: int) -> None:
