@@ -29,6 +29,7 @@ from gateway.redis import Store, StoreUnavailable, create_store
 from gateway.rest.partner import create_portal_link
 from gateway.signing.link import PortalLinkSigner
 from gateway.state import State
+from gateway.web.page import portal_routes
 
 log = logging.getLogger("gateway")
 # Handled where they are raised (no re-raise into the server): errors with a client
@@ -134,6 +135,7 @@ def create_app(
               methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *portal_routes(),
     ]
     app = Starlette(
         routes=routes,
