@@ -291,6 +291,6 @@ async def open_page(browser: Browser) -> AsyncIterator[Callable[..., Any]]:
     assert problems.csp == []
 
 
-async def screenshot(page: Page, name: str) -> None:
+async def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
     OUTPUT.mkdir(exist_ok=True)
-    await page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+    await page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=full_page)

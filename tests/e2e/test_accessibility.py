@@ -75,7 +75,7 @@ async def test_dialog_and_name_form_have_no_serious_accessibility_violations(
     await page.keyboard.press("Escape")
     await page.get_by_role("button", name="Cancel Pro").click()
     await expect(page.get_by_role("dialog", name="Cancel Pro?")).to_be_visible()
-    await screenshot(page, "dialog-desktop")
+    await screenshot(page, "dialog-desktop", full_page=False)
     assert await axe_violations(page, "dialog") == []
 
 

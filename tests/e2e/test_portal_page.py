@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, Request, expect
+from playwright.async_api import Page, Request, Route, expect
 
 from gateway.signing.link import sign
 from tests.e2e.conftest import PHONE, READS_PER_MINUTE, SIGNING_SECRET, Server, screenshot
@@ -383,7 +383,7 @@ async def test_the_page_works_at_phone_width(server: Server, open_page: Callable
     assert width <= PHONE["width"]
     await subscription_row(page, "Pro").get_by_role("button", name="Pause Pro").click()
     await expect(page.get_by_role("dialog", name="Pause Pro?")).to_be_visible()
-    await screenshot(page, "dialog-phone")
+    await screenshot(page, "dialog-phone", full_page=False)
 
 
 async def test_the_server_log_never_holds_the_link(
@@ -403,3 +403,36 @@ async def test_the_server_log_never_holds_the_link(
     assert "GET /billing 200" in log
     assert signature not in log
     assert marker not in log
+
+
+async def test_retrying_an_action_after_a_network_failure_reuses_its_key(
+    server: Server, open_page: Callable[..., Any]
+) -> None:
+    customer = await server.create_customer()
+    await server.create_subscription(customer, planName="Pro")
+    url = await server.portal_url(customer)
+    page: Page = await open_page()
+    await page.goto(url)
+    keys: list[str] = []
+
+    async def drop_first_pause(route: Route) -> None:
+        body = route.request.post_data_json
+        if "pauseSubscription" in body["query"]:
+            keys.append(body["variables"]["key"])
+            if len(keys) == 1:
+                await route.abort("connectionreset")
+                return
+        await route.continue_()
+
+    await page.route("**/graphql", drop_first_pause)
+    row = subscription_row(page, "Pro")
+    await row.get_by_role("button", name="Pause Pro").click()
+    dialog = page.get_by_role("dialog", name="Pause Pro?")
+    await dialog.get_by_role("button", name="Pause subscription").click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("Check your connection and try again.")
+    await dialog.get_by_role("button", name="Try again").click()
+    await expect(dialog).to_be_hidden()
+    await expect(row).to_contain_text("Paused")
+
+    assert len(keys) == 2
+    assert keys[0] == keys[1]

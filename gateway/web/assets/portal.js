@@ -417,7 +417,7 @@ async function load() {
     payments: portal.payments.edges.map((edge) => edge.node),
     pageInfo: portal.payments.pageInfo,
     paymentLinks: portal.paymentLinks,
-    subscriptions: portal.subscriptions,
+    subscriptions: sortSubscriptions(portal.subscriptions),
   });
   renderPortal();
 }
@@ -455,12 +455,10 @@ function renderPortal() {
       h("h1", { id: "page-title", tabindex: "-1" }, "Billing"),
       h("p", { class: "lede", id: "greeting" }, `${greeting}, here are your subscriptions and payments with ${state.company.name}.`)),
     h("div", { class: "layout" },
-      h("div", { class: "column-main" },
-        renderSubscriptions(),
-        renderPaymentLinks(),
-        renderPayments()),
-      h("div", { class: "column-side" },
-        renderProfile())),
+      renderSubscriptions(),
+      renderPaymentLinks(),
+      renderProfile(),
+      renderPayments()),
   );
 }
 
@@ -469,7 +467,7 @@ function renderPortal() {
 function renderProfile() {
   const c = state.customer;
   const rows = [
-    ["Name", renderNameField()],
+    ["Display name", renderNameField()],
     ["Email", h("span", { class: "break" }, c.email)],
     c.clientId ? ["Customer ID", h("span", { class: "mono break" }, c.clientId)] : null,
     ["Customer since", time(c.createdAt)],
@@ -532,7 +530,7 @@ function showNameForm(wrapper) {
     else input.removeAttribute("aria-invalid");
   };
   const form = h("form", { class: "name-form", novalidate: true },
-    h("label", { for: "display-name-input" }, "Display name"),
+    h("label", { for: "display-name-input", class: "visually-hidden" }, "Display name"),
     input,
     error,
     h("div", { class: "form-actions" }, save, cancel));
@@ -594,7 +592,8 @@ function actionErrorMessage(error, what) {
     case "BAD_REQUEST":
       return error.message || `${what} Check the value and try again.`;
     case "NETWORK":
-      return `${what} The server couldn't be reached; check your connection and try again.`;
+      // The request may have arrived, so claim nothing; a retry is safe (same key).
+      return "The server couldn't be reached. Check your connection and try again.";
     case "UNAVAILABLE":
       return `${what} The service is briefly unavailable. Please try again in a moment.`;
     case "NOT_FOUND":
@@ -621,15 +620,25 @@ function fillSubscriptions(list) {
   list.replaceChildren(...state.subscriptions.map(renderSubscription));
 }
 
+// Live subscriptions first, ended ones last; otherwise the server's order.
+const STATUS_RANK = { active: 0, trialing: 1, past_due: 2, unpaid: 3, paused: 4, cancelled: 5 };
+function sortSubscriptions(list) {
+  return list
+    .map((s, i) => [STATUS_RANK[s.status] ?? 4, i, s])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+    .map(([, , s]) => s);
+}
+
 function subscriptionDateLine(s) {
+  if (s.status === "paused") return "Billing is paused. Resume any time.";
   if (!s.currentPeriodEnd) return null;
+  const future = new Date(s.currentPeriodEnd).getTime() > Date.now();
   const labels = {
     active: "Renews on",
     trialing: "Trial ends on",
-    past_due: "Payment was due on",
-    unpaid: "Payment was due on",
-    paused: "Paused; current period ends",
-    cancelled: "Ended on",
+    past_due: "Payment overdue. Period ends",
+    unpaid: "Payment overdue. Period ends",
+    cancelled: future ? "Won't renew. Access until" : "Ended on",
   };
   return h("span", {}, `${labels[s.status] ?? "Period ends"} `, time(s.currentPeriodEnd));
 }
@@ -672,7 +681,7 @@ function focusSubscription(row) {
 
 async function refreshSubscriptions() {
   const data = await gql(SUBSCRIPTIONS_QUERY);
-  state.subscriptions = data.portal.subscriptions;
+  state.subscriptions = sortSubscriptions(data.portal.subscriptions);
   const list = document.getElementById("subscription-list");
   if (list) fillSubscriptions(list);
 }
