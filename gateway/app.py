@@ -9,11 +9,13 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.api_key.service import ApiKeyService
+from gateway.body_limit import BodyLimitMiddleware
 from gateway.config import Settings, load_settings
 from gateway.db import create_engine, create_session_factory
 from gateway.errors import GatewayError
@@ -23,9 +25,12 @@ from gateway.graphql.view import GraphQLEndpoint
 from gateway.keys import Keys
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
 from gateway.kit.time import Clock, SystemClock
+from gateway.metrics import MetricsMiddleware, metrics_endpoint
 from gateway.middleware import RequestMiddleware
 from gateway.rate_limit.limiter import RateLimiter
 from gateway.redis import Store, StoreUnavailable, create_store
+from gateway.rest import auth as auth_routes
+from gateway.rest import dashboard as dashboard_routes
 from gateway.rest.partner import create_portal_link
 from gateway.signing.link import PortalLinkSigner
 from gateway.state import State
@@ -81,7 +86,8 @@ async def gateway_error_handler(request: Request, exc: Exception) -> Response:
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        raise exc
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "BAD_REQUEST")
     return JSONResponse({"ok": False, "error": {"code": code, "message": str(exc.detail)}},
                         status_code=exc.status_code, headers=exc.headers)
@@ -101,7 +107,10 @@ async def readyz(request: Request) -> Response:
     except Exception:  # any failure means not ready
         checks["database"] = False
     checks["redis"] = await state.store.ping()
-    ok = all(checks.values())
+    # Only the database decides readiness: without Redis the gateway degrades (limits
+    # fail open, portal mutations answer UNAVAILABLE), and failing every replica's
+    # check at once would turn a degraded service into an outage.
+    ok = checks["database"]
     return JSONResponse({"ok": ok, "checks": checks}, status_code=200 if ok else 503,
                         headers=NO_STORE)
 
@@ -133,10 +142,17 @@ def create_app(
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
         Route("/api/partner/v1/makepay/customers/{customer_id}/portal", create_portal_link,
               methods=["POST"]),
+        Route("/api/dashboard/companies/{company_id}/makepay/customers/{customer_id}/portal",
+              dashboard_routes.create_portal_link, methods=["POST"]),
+        Route("/api/auth/login", auth_routes.login, methods=["POST"]),
+        Route("/api/auth/logout", auth_routes.logout, methods=["POST"]),
+        Route("/api/auth/session", auth_routes.current_session, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         *portal_routes(),
     ]
+    if settings.metrics_enabled:
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -146,6 +162,21 @@ def create_app(
             Exception: gateway_error_handler,
         },
     )
+    # Outermost last: request id and security headers wrap everything, including the
+    # metrics, CORS and body-limit answers.
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type", "x-makepay-portal", "x-request-id"],
+            expose_headers=["x-request-id", "retry-after", "ratelimit-limit",
+                            "ratelimit-remaining", "ratelimit-reset"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestMiddleware)
     app.state.settings = settings
     app.state.schema = schema

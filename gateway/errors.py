@@ -86,6 +86,12 @@ class PayloadTooLarge(GatewayError):
     default_message = "The request body is too large."
 
 
+class UnsupportedMediaType(GatewayError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+    default_message = "Content-Type must be application/json."
+
+
 class RateLimited(GatewayError):
     code = "RATE_LIMITED"
     status = 429

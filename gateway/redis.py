@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.backoff import ExponentialBackoff
@@ -17,6 +19,7 @@ from redis.retry import Retry
 from gateway.kit.time import Clock, SystemClock
 
 log = logging.getLogger("gateway.store")
+T = TypeVar("T")
 
 
 class StoreUnavailable(Exception):
@@ -89,6 +92,8 @@ class Store(Protocol):
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool: ...
 
+    async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool: ...
+
     async def delete(self, *keys: str) -> None: ...
 
     async def ping(self) -> bool: ...
@@ -97,7 +102,15 @@ class Store(Protocol):
 
 
 class RedisStore:
-    def __init__(self, url: str) -> None:
+    """Redis behind a small circuit breaker.
+
+    The client's timeouts are short, but a Redis that stops answering (a host gone,
+    a frozen process) would still add them to every request. After a failure the
+    breaker opens for `cooldown` seconds, during which calls raise StoreUnavailable
+    at once; then one call probes, and its success closes the breaker. Refused
+    connections fail fast anyway; what the breaker saves is the timeouts."""
+
+    def __init__(self, url: str, cooldown: float = 2.0) -> None:
         # Fail fast when Redis is away: callers degrade (rate limits fail open) rather
         # than hold a request for seconds.
         self.redis: Redis = Redis.from_url(
@@ -109,13 +122,46 @@ class RedisStore:
             max_connections=256,
         )
         self._gcra = self.redis.register_script(_GCRA)
+        self.cooldown = cooldown
+        self._open_until = 0.0  # time.monotonic() before which calls fail fast; 0: closed
+        self.short_circuited = 0  # calls refused without touching Redis
+
+    @property
+    def circuit_open(self) -> bool:
+        return self._open_until > 0.0
+
+    def _before(self) -> None:
+        if self._open_until:
+            now = time.monotonic()
+            if now < self._open_until:
+                self.short_circuited += 1
+                raise StoreUnavailable("Redis failed recently; not retrying yet")
+            self._open_until = now + self.cooldown  # this call probes; others still fail fast
+
+    def _failed(self, exc: RedisError) -> StoreUnavailable:
+        if not self._open_until:
+            log.warning("Redis unavailable (%s); failing fast, retrying every %.1fs",
+                        type(exc).__name__, self.cooldown)
+        self._open_until = time.monotonic() + self.cooldown
+        return StoreUnavailable(str(exc))
+
+    def _succeeded(self) -> None:
+        if self._open_until:
+            self._open_until = 0.0
+            log.info("Redis available again")
+
+    async def _call(self, command: Callable[[], Awaitable[T]]) -> T:
+        self._before()
+        try:
+            result = await command()
+        except RedisError as exc:
+            raise self._failed(exc) from exc
+        self._succeeded()
+        return result
 
     async def _rate(self, key: str, limit: int, period: int, cost: int) -> RateDecision:
         period_ms = period * 1000
-        try:
-            raw = await self._gcra(keys=[key], args=[period_ms / limit, period_ms, cost])
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        raw = await self._call(lambda: self._gcra(keys=[key], args=[period_ms / limit, period_ms, cost]))
         return _decision(limit, *(int(v) for v in raw))
 
     async def rate_hit(self, key: str, limit: int, period: int = 60) -> RateDecision:
@@ -125,11 +171,8 @@ class RedisStore:
         return await self._rate(key, limit, period, 0)
 
     async def get(self, key: str) -> bytes | None:
-        try:
-            value: bytes | None = await self.redis.get(key)
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        return value
+        value = await self._call(lambda: self.redis.get(key))
+        return value.encode() if isinstance(value, str) else value
 
     async def get_many(self, *keys: str) -> list[bytes | None]:
         try:
@@ -139,29 +182,26 @@ class RedisStore:
         return values
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
-        try:
-            await self.redis.set(key, value, ex=max(1, ttl))
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl)))
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool:
+        return bool(await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl), nx=True)))
+
+    async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool:
         try:
-            return bool(await self.redis.set(key, value, ex=max(1, ttl), nx=True))
+            return bool(await self.redis.set(key, value, ex=max(1, ttl), xx=True))
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
     async def delete(self, *keys: str) -> None:
         if not keys:
             return
-        try:
-            await self.redis.delete(*keys)
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        await self._call(lambda: self.redis.delete(*keys))
 
     async def ping(self) -> bool:
         try:
-            return bool(await self.redis.ping())
-        except RedisError:
+            return bool(await self._call(self.redis.ping))
+        except StoreUnavailable:
             return False
 
     async def close(self) -> None:
@@ -235,6 +275,13 @@ class MemoryStore:
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool:
         if self._live(key) is not None:
+            return False
+        self._put(key, value, max(1, ttl))
+        return True
+
+    async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool:
+        """Overwrite only a live key: a write racing a delete cannot bring it back."""
+        if self._live(key) is None:
             return False
         self._put(key, value, max(1, ttl))
         return True

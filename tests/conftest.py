@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -25,6 +26,12 @@ from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
 from tests.support import Gateway, TestClock
+
+# Property and fuzz tests run the same cases on every run (derandomized: a fixed
+# seed per test), so CI is repeatable and bounded; HYPOTHESIS_PROFILE=explore varies them.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None)
+hypothesis_settings.register_profile("explore", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 RUN_ID = uuid.uuid4().hex[:10]
 TABLES = ["audit_events", "portal_revocations", "memberships", "users", "subscriptions",
@@ -132,7 +139,7 @@ async def _truncate(url: str) -> None:
         async with engine.begin() as conn:
             if settings.is_sqlite:
                 for table in TABLES:
-                    await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+                    await conn.execute(text(f"DELETE FROM {table}"))
             else:
                 await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
     finally:

@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from gateway.api_key.service import ApiKeyPrincipal
-from gateway.auth import KEY_ID_HEADER, authenticate_api_key
+from gateway.auth import KEY_ID_HEADER, authenticate_api_key, authorize_dashboard
+from gateway.dashboard.sessions import SESSION_COOKIE
 from gateway.errors import Forbidden, Unauthenticated
 from gateway.kit.net import client_ip
 from gateway.portal.access import PORTAL_HEADER, PortalAccess, portal_access_service
@@ -64,12 +65,15 @@ class Context:
 
     async def link_principal(self, company_id: str | None) -> LinkPrincipal:
         """Who may create or revoke portal links: an API key (whose company is implied;
-        a companyId, if sent, must be the key's own)."""
+        a companyId, if sent, must be the key's own), or a dashboard session (cookie
+        plus x-csrf-token) with settings.manage on companyId, which it must name."""
         if KEY_ID_HEADER in self.request.headers:
             principal = await self.merchant()
             if company_id is not None and company_id != principal.company_id:
                 raise Forbidden("This API key belongs to another company.")
             return LinkPrincipal(principal.company_id, principal.rate_key)
+        if SESSION_COOKIE in self.request.cookies:
+            return await authorize_dashboard(self.state, self.session, self.request, company_id)
         raise Unauthenticated()
 
 

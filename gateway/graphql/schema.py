@@ -23,7 +23,9 @@ from strawberry.types import ExecutionContext
 
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
+from gateway.graphql.cost import QueryCostLimiter
 from gateway.graphql.scalars import DateTime
+from gateway.metrics import OperationLabel
 from gateway.payment.mutations import PaymentMutation
 from gateway.payment_link.mutations import PaymentLinkMutation
 from gateway.portal.mutations import PortalMutation
@@ -66,6 +68,8 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
         partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        QueryCostLimiter,
+        OperationLabel,
     ]
     if not introspection:
         extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
+from gateway.audit.service import Actor
 from gateway.graphql.context import Context, Info
 from gateway.portal.access import PortalAccess
 from gateway.portal.service import PortalService
@@ -20,7 +21,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-async def _writer(ctx: Context) -> tuple[PortalAccess, PortalService]:
+async def _writer(ctx: Context) -> tuple[PortalAccess, PortalService, Actor]:
     access = await ctx.portal()
     decision = await ctx.state.limiter.portal_write(
         access.company_id, access.customer.uid, access.link.signature
@@ -28,19 +29,22 @@ async def _writer(ctx: Context) -> tuple[PortalAccess, PortalService]:
     if decision is not None:
         ctx.response_headers.update(decision.headers())
     state = ctx.state
-    return access, PortalService(ctx.session, state.clock, state.store, state.keys)
+    actor = Actor(access.company_id, access.customer.uid, ctx.client_ip,
+                  ctx.request.headers.get("user-agent"))
+    return access, PortalService(ctx.session, state.clock, state.store, state.keys), actor
 
 
-async def _change(
-    info: Info, action: Action, subscription_id: str, idempotency_key: str | None
-) -> BillingSubscription:
-    ctx = info.context
-    access, service = await _writer(ctx)
-    result = await service.change_subscription(
-        access, action, subscription_id, idempotency_key=idempotency_key,
-        client_ip=ctx.client_ip, user_agent=ctx.request.headers.get("user-agent"),
-    )
-    return BillingSubscription.from_snapshot(result)
+def _subscription_action(action: Action, description: str) -> Any:
+    async def resolve(
+        info: Info, subscription_id: strawberry.ID, idempotency_key: IdempotencyKey = None
+    ) -> BillingSubscription:
+        access, service, actor = await _writer(info.context)
+        result = await service.change_subscription(
+            access, action, subscription_id, actor, idempotency_key
+        )
+        return BillingSubscription.from_snapshot(result)
+
+    return strawberry.mutation(resolver=resolve, description=f"{description} Portal link.")
 
 
 @strawberry.type
@@ -50,32 +54,14 @@ class PortalMutation:
         "Portal link."
     )
     async def update_portal_display_name(self, info: Info, name: str) -> PortalCustomer:
-        ctx = info.context
-        access, service = await _writer(ctx)
-        customer = await service.rename(
-            access, name, client_ip=ctx.client_ip, user_agent=ctx.request.headers.get("user-agent")
-        )
+        access, service, actor = await _writer(info.context)
+        customer = await service.rename(access, name, actor)
         return PortalCustomer.from_model(customer)
 
-    @strawberry.mutation(description="Pause an active subscription. Portal link.")
-    async def pause_subscription(
-        self, info: Info, subscription_id: strawberry.ID,
-        idempotency_key: IdempotencyKey = None,
-    ) -> BillingSubscription:
-        return await _change(info, Action.pause, subscription_id, idempotency_key)
-
-    @strawberry.mutation(description="Reactivate a paused subscription. Portal link.")
-    async def reactivate_subscription(
-        self, info: Info, subscription_id: strawberry.ID,
-        idempotency_key: IdempotencyKey = None,
-    ) -> BillingSubscription:
-        return await _change(info, Action.reactivate, subscription_id, idempotency_key)
-
-    @strawberry.mutation(
-        description="Cancel a subscription that is not cancelled yet. No resume in v1. Portal link."
+    pause_subscription = _subscription_action(Action.pause, "Pause an active subscription.")
+    reactivate_subscription = _subscription_action(
+        Action.reactivate, "Reactivate a paused subscription."
     )
-    async def cancel_subscription(
-        self, info: Info, subscription_id: strawberry.ID,
-        idempotency_key: IdempotencyKey = None,
-    ) -> BillingSubscription:
-        return await _change(info, Action.cancel, subscription_id, idempotency_key)
+    cancel_subscription = _subscription_action(
+        Action.cancel, "Cancel a subscription that is not cancelled yet. No resume in v1."
+    )

@@ -30,19 +30,13 @@ class PortalService:
         self.store = store
         self.keys = keys
 
-    def _actor(self, access: PortalAccess, client_ip: str | None, user_agent: str | None) -> Actor:
-        return Actor(access.company_id, access.customer.uid, client_ip, user_agent)
-
-    async def rename(
-        self, access: PortalAccess, name: str, *, client_ip: str | None = None,
-        user_agent: str | None = None,
-    ) -> Customer:
+    async def rename(self, access: PortalAccess, name: str, actor: Actor) -> Customer:
         before = access.customer.name
         customer = await CustomerService(self.session, self.clock).set_display_name(
             access.company_id, access.customer, name
         )
         await AuditService(self.session, self.clock).record(
-            self._actor(access, client_ip, user_agent),
+            actor,
             Change("customer.rename", "customer", str(customer.id), before, customer.name),
         )
         await self.session.commit()
@@ -53,13 +47,10 @@ class PortalService:
         access: PortalAccess,
         action: Action,
         subscription_id: str,
-        *,
+        actor: Actor,
         idempotency_key: str | None = None,
-        client_ip: str | None = None,
-        user_agent: str | None = None,
     ) -> dict[str, Any]:
         """The subscription as it is after the call, as `subscription.service.snapshot`."""
-        actor = self._actor(access, client_ip, user_agent)
 
         async def act() -> dict[str, Any]:
             transition = await SubscriptionService(self.session, self.clock).apply(

@@ -1,0 +1,150 @@
+"""A query cost limit, computed from the document and its variables before execution.
+
+Depth, alias and token limits bound the size of a document, not the work it asks
+for: `customers(first: 100) { edges { node { ... } } }` under fifteen aliases is a
+small document and 1,500 rows. Each selected field costs 1, and a field's subtree
+is multiplied by the number of items it can return: its `first` argument (which must
+lie in 1..MAX_PAGE), or LIST_ESTIMATE for a list without one. A connection's `edges`
+is already counted by the `first` of the field that returned the connection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    value_from_ast,
+)
+from graphql.execution import ExecutionResult
+from strawberry.extensions import SchemaExtension
+
+from gateway.errors import BadRequest, GatewayError
+
+MAX_COST = 5_000
+MAX_PAGE = 100
+LIST_ESTIMATE = 10
+_CONNECTION_EDGES = "edges"
+
+
+class QueryTooComplex(GatewayError):
+    code = "QUERY_TOO_COMPLEX"
+    status = 400
+
+
+def _unwrap(type_: Any) -> tuple[Any, bool]:
+    is_list = False
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        is_list |= isinstance(type_, GraphQLList)
+        type_ = type_.of_type
+    return type_, is_list
+
+
+class _Coster:
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
+                 variables: dict[str, Any]) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def _fields(self, selection_set: SelectionSetNode, parent: Any,
+                seen: frozenset[str]) -> Iterator[tuple[FieldNode, Any]]:
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                yield selection, parent
+            elif isinstance(selection, InlineFragmentNode):
+                scope = (self.schema.get_type(selection.type_condition.name.value)
+                         if selection.type_condition else parent)
+                yield from self._fields(selection.selection_set, scope, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                scope = self.schema.get_type(fragment.type_condition.name.value)
+                yield from self._fields(fragment.selection_set, scope, seen | {name})
+
+    def _first(self, node: FieldNode, definition: GraphQLField) -> int | None:
+        arg = definition.args.get("first")
+        if arg is None:
+            return None
+        value: Any = arg.default_value
+        for given in node.arguments or ():
+            if given.name.value == "first":
+                value = value_from_ast(given.value, arg.type, self.variables)
+        if value is None or not isinstance(value, int):
+            return MAX_PAGE
+        if not 1 <= value <= MAX_PAGE:
+            raise BadRequest(f"first must be between 1 and {MAX_PAGE}.")
+        return value
+
+    def cost(self, selection_set: SelectionSetNode | None, parent: Any,
+             seen: frozenset[str] = frozenset()) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for node, scope in self._fields(selection_set, parent, seen):
+            name = node.name.value
+            if name.startswith("__"):
+                total += 1  # introspection: fixed size, served only where enabled
+                continue
+            fields = getattr(scope, "fields", None) or {}
+            definition = fields.get(name)
+            if definition is None:
+                total += 1
+                continue
+            child_type, is_list = _unwrap(definition.type)
+            first = self._first(node, definition)
+            if first is not None:
+                factor = first
+            elif is_list and name != _CONNECTION_EDGES:
+                factor = LIST_ESTIMATE
+            else:
+                factor = 1
+            total += 1 + factor * self.cost(node.selection_set, child_type, seen)
+        return total
+
+
+def operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,
+                   variables: dict[str, Any] | None) -> int:
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if operation_name is not None:
+        operations = [op for op in operations if op.name and op.name.value == operation_name]
+    if len(operations) != 1:
+        return 0  # execution reports the missing or ambiguous operation itself
+    operation = operations[0]
+    root = schema.get_root_type(operation.operation)
+    return _Coster(schema, fragments, variables or {}).cost(operation.selection_set, root)
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Refuses an operation whose cost exceeds MAX_COST, or whose `first` is out of range."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.graphql_document is not None:
+            try:
+                cost = operation_cost(ctx.schema._schema, ctx.graphql_document,
+                                      ctx.operation_name, ctx.variables)
+                if cost > MAX_COST:
+                    raise QueryTooComplex(
+                        f"The query costs {cost}, more than the limit of {MAX_COST}. "
+                        "Ask for fewer items or fields.", cost=cost, maxCost=MAX_COST)
+            except (GatewayError, GraphQLError, TypeError, ValueError) as exc:
+                error = exc if isinstance(exc, GatewayError) else BadRequest(
+                    "The operation's arguments are invalid.")
+                ctx.result = ExecutionResult(
+                    data=None, errors=[GraphQLError(error.message, original_error=error)])
+        yield

@@ -1,0 +1,155 @@
+"""Prometheus metrics, served at /metrics.
+
+With several uvicorn workers each process counts its own requests; set
+PROMETHEUS_MULTIPROC_DIR to an empty, writable directory and every worker writes
+its values there (prometheus-client's multiprocess mode), so one scrape of any
+worker reports the sum. `gateway serve` empties that directory when it starts.
+
+Label values are bounded: route templates (not paths), GraphQL root field names
+that validated against the schema (not client-chosen operation names), status
+codes, and fixed outcome names."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from graphql import FieldNode, OperationDefinitionNode
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+OPERATION_SCOPE_KEY = "gateway.operation"
+LINK_OUTCOMES = frozenset({"valid", "invalid", "expired", "revoked"})
+
+REQUESTS = Counter(
+    "gateway_requests_total", "HTTP requests by route, GraphQL operation and status.",
+    ["route", "operation", "status"],
+)
+LATENCY = Histogram(
+    "gateway_request_duration_seconds", "HTTP request latency by route and GraphQL operation.",
+    ["route", "operation"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+RATE_LIMIT_REJECTIONS = Counter(
+    "gateway_rate_limit_rejections_total", "Requests refused by a rate limit, by budget.",
+    ["budget"],
+)
+LINK_VERIFICATIONS = Counter(
+    "gateway_portal_link_verifications_total", "Portal link verifications by outcome.",
+    ["outcome"],
+)
+
+
+def record_link_verification(outcome: str) -> None:
+    """Called by the portal guard once per verification: valid, invalid, expired or revoked."""
+    LINK_VERIFICATIONS.labels(outcome if outcome in LINK_OUTCOMES else "invalid").inc()
+
+
+def record_rate_limit_rejection(budget: str) -> None:
+    RATE_LIMIT_REJECTIONS.labels(budget).inc()
+
+
+def clear_multiprocess_dir() -> None:
+    """Stale files from a previous run would be summed into the new one's values."""
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return
+    path = Path(directory)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        body = generate_latest(registry)
+    else:
+        body = generate_latest(REGISTRY)
+    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+class OperationLabel(SchemaExtension):
+    """Names the executed GraphQL operation for the metrics middleware: its type and
+    first root field (`mutation createPortalLink`), plus `+` when it selects more."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        document = ctx.graphql_document
+        request = getattr(ctx.context, "request", None)
+        if document is not None and request is not None:
+            names: list[str] = []
+            kind = "query"
+            for definition in document.definitions:
+                if isinstance(definition, OperationDefinitionNode) and (
+                    ctx.operation_name is None
+                    or (definition.name is not None and definition.name.value == ctx.operation_name)
+                ):
+                    kind = definition.operation.value
+                    names = [s.name.value for s in definition.selection_set.selections
+                             if isinstance(s, FieldNode) and s.name.value != "__typename"]
+                    break
+            label = f"{kind} {names[0]}" if names else kind
+            if len(set(names)) > 1:
+                label += "+"
+            request.scope[OPERATION_SCOPE_KEY] = label
+        yield
+
+
+class MetricsMiddleware:
+    """Counts and times every HTTP request. Kept to a clock read, two dict lookups and
+    two metric updates per request: it is on every request's path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def _child(self, route: str, operation: str, status: int) -> tuple[Counter, Histogram]:
+        key = (route, operation, status)
+        child = self._children.get(key)
+        if child is None:
+            child = (REQUESTS.labels(route, operation, str(status)),
+                     LATENCY.labels(route, operation))
+            self._children[key] = child
+        return child
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = route.path if isinstance(route, Route) else "unmatched"
+            operation = scope.get(OPERATION_SCOPE_KEY, "")
+            if not operation and template == "/graphql":
+                operation = "invalid"
+            counter, histogram = self._child(template, operation, status)
+            counter.inc()
+            histogram.observe(time.perf_counter() - started)

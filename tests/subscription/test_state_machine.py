@@ -1,0 +1,85 @@
+"""The subscription state rules against the contract's table (section 5.2), checked
+exhaustively and over random sequences of portal actions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from gateway.models import Subscription
+from gateway.models.subscription import SUBSCRIPTION_STATUSES
+
+ACTIONS = ("pause", "reactivate", "cancel")
+# The contract's table: status before -> action -> status after (None: conflict).
+TABLE: dict[str, dict[str, str | None]] = {
+    "active": {"pause": "paused", "reactivate": None, "cancel": "cancelled"},
+    "trialing": {"pause": None, "reactivate": None, "cancel": "cancelled"},
+    "past_due": {"pause": None, "reactivate": None, "cancel": "cancelled"},
+    "unpaid": {"pause": None, "reactivate": None, "cancel": "cancelled"},
+    "paused": {"pause": None, "reactivate": "active", "cancel": "cancelled"},
+    "cancelled": {"pause": None, "reactivate": None, "cancel": None},
+}
+
+
+def subscription(status: str) -> Subscription:
+    now = datetime.now(UTC)
+    return Subscription(id=uuid.uuid4(), company_id="acct_1", plan_name="Pro",
+                        amount=Decimal("49.00"), currency="USD", interval="month",
+                        status=status, created_at=now, updated_at=now)
+
+
+def allowed(row: Subscription, action: str) -> bool:
+    return {"pause": row.can_pause, "reactivate": row.can_reactivate,
+            "cancel": row.can_cancel}[action]()
+
+
+def test_the_table_covers_every_status() -> None:
+    assert set(TABLE) == set(SUBSCRIPTION_STATUSES)
+
+
+@pytest.mark.parametrize("status", SUBSCRIPTION_STATUSES)
+@pytest.mark.parametrize("action", ACTIONS)
+def test_each_rule_matches_the_contract(status: str, action: str) -> None:
+    assert allowed(subscription(status), action) is (TABLE[status][action] is not None)
+
+
+class SubscriptionLifecycle(RuleBasedStateMachine):
+    """Random portal actions from any starting status: the model allows exactly the
+    table's transitions, a refused action changes nothing, and cancelled is final."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.row: Subscription | None = None
+        self.cancelled = False
+
+    @precondition(lambda self: self.row is None)
+    @rule(status=st.sampled_from(SUBSCRIPTION_STATUSES))
+    def start(self, status: str) -> None:
+        self.row = subscription(status)
+        self.cancelled = status == "cancelled"
+
+    @precondition(lambda self: self.row is not None)
+    @rule(action=st.sampled_from(ACTIONS))
+    def act(self, action: str) -> None:
+        assert self.row is not None
+        before = self.row.status
+        expected = TABLE[before][action]
+        assert allowed(self.row, action) is (expected is not None)
+        if expected is not None:
+            self.row.status = expected
+        assert self.row.status == (expected or before)
+        self.cancelled |= self.row.status == "cancelled"
+
+    @invariant()
+    def cancelled_is_final(self) -> None:
+        if self.row is not None and self.cancelled:
+            assert self.row.status == "cancelled"
+            assert not any(allowed(self.row, action) for action in ACTIONS)
+
+
+TestSubscriptionLifecycle = SubscriptionLifecycle.TestCase
