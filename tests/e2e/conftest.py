@@ -8,12 +8,11 @@ plus a Redis key prefix), so the other tests' truncation never touches it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from gateway.config import Settings
 from gateway.db import create_engine, create_session_factory
 from gateway.kit.time import SystemClock
 from tests.conftest import RUN_ID
+from tests.servers import free_port, gateway_process
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -48,13 +48,6 @@ DESKTOP = {"width": 1280, "height": 900}
 _emails = itertools.count(1)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @dataclass
 class Server:
     """A gateway process and the merchant (company + API key) that feeds it."""
@@ -62,12 +55,11 @@ class Server:
     base_url: str
     env: dict[str, str]
     log_path: Path
-    process: subprocess.Popen[bytes]
-    company_id: str = ""
-    api_headers: dict[str, str] = field(default_factory=dict)
+    company_id: str
+    api_headers: dict[str, str]
 
     def cli(self, *args: str) -> dict[str, Any]:
-        done = subprocess.run([sys.executable, "-m", "gateway", *args, "--json"], env=self.env,  # noqa: S603
+        done = subprocess.run([sys.executable, "-m", "gateway", *args, "--json"], env=self.env,
                               capture_output=True, check=True, timeout=60)
         result: dict[str, Any] = orjson.loads(done.stdout)
         return result
@@ -131,21 +123,6 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-async def _wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=1) as client:
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                raise RuntimeError(f"gateway exited early:\n{server.log()}")
-            try:
-                if (await client.get("/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"gateway did not start in 30 s:\n{server.log()}")
-
-
 async def _create_merchant(settings: Settings) -> tuple[str, dict[str, str]]:
     """The company and API key a merchant's backend would hold (through the services,
     as `gateway create-company` and `create-api-key` do)."""
@@ -165,22 +142,13 @@ async def _create_merchant(settings: Settings) -> tuple[str, dict[str, str]]:
     return company.id, headers
 
 
-def _spawn(workdir: Path, port: int, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], Path]:
-    """`gateway serve` on 127.0.0.1, its log (stdout and stderr) in a file."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    log_path = workdir / "gateway.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "gateway", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
-    return process, log_path
-
-
-async def start_server(workdir: Path, database_url: str, redis_url: str | None) -> Server:
+@contextlib.asynccontextmanager
+async def running_server(workdir: Path, database_url: str,
+                         redis_url: str | None) -> AsyncIterator[Server]:
+    """Migrates, creates the merchant, then runs `gateway serve` until the block ends."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {
-        **os.environ,
         "ENVIRONMENT": "test",
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url or "",
@@ -195,33 +163,20 @@ async def start_server(workdir: Path, database_url: str, redis_url: str | None) 
     settings = Settings(environment="test", database_url=database_url, redis_url=redis_url,
                         portal_signing_secrets=[SIGNING_SECRET], api_key_pepper=API_KEY_PEPPER)
     await asyncio.to_thread(migrate.upgrade, settings)
-    process, log_path = _spawn(workdir, port, env)
-    server = Server(base_url=base_url, env=env, log_path=log_path, process=process)
-    try:
-        server.company_id, server.api_headers = await _create_merchant(settings)
-        await _wait_until_up(server)
-    except BaseException:
-        stop_server(server)
-        raise
-    return server
-
-
-def stop_server(server: Server) -> None:
-    server.process.terminate()
-    try:
-        server.process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=5)
+    company_id, api_headers = await _create_merchant(settings)
+    log_path = workdir / "gateway.log"
+    with gateway_process(env, port, log_path) as started_url:
+        assert started_url == base_url
+        yield Server(base_url=base_url, env={**os.environ, **env}, log_path=log_path,
+                     company_id=company_id, api_headers=api_headers)
 
 
 @pytest.fixture(scope="session")
 async def server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Server]:
     """The gateway on SQLite with the in-memory store."""
     workdir = tmp_path_factory.mktemp("e2e-sqlite")
-    started = await start_server(workdir, f"sqlite:///{workdir / 'gateway.db'}", None)
-    yield started
-    stop_server(started)
+    async with running_server(workdir, f"sqlite:///{workdir / 'gateway.db'}", None) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
@@ -237,9 +192,8 @@ async def postgres_server(
     finally:
         await admin.close()
     url = postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
-    started = await start_server(tmp_path_factory.mktemp("e2e-postgres"), url, redis_url)
-    yield started
-    stop_server(started)
+    async with running_server(tmp_path_factory.mktemp("e2e-postgres"), url, redis_url) as started:
+        yield started
     admin = await asyncpg.connect(postgres_server_url)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
