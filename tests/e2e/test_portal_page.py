@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 import uuid
@@ -436,3 +437,31 @@ async def test_retrying_an_action_after_a_network_failure_reuses_its_key(
 
     assert len(keys) == 2
     assert keys[0] == keys[1]
+
+
+async def test_loading_state_then_data_with_the_link_sent_verbatim(
+    server: Server, open_page: Callable[..., Any]
+) -> None:
+    customer = await server.create_customer("Ada Lovelace")
+    url = await server.portal_url(customer)
+    page: Page = await open_page()
+    release = asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        await release.wait()
+        await route.continue_()
+
+    await page.route("**/graphql", hold)
+    async with page.expect_request("**/graphql") as sent:
+        await page.goto(url)
+    request = await sent.value
+
+    await expect(page.get_by_role("status").filter(has_text="Loading your billing details…")).to_be_visible()
+    await expect(page.locator("main")).to_have_attribute("aria-busy", "true")
+    assert await request.header_value("x-makepay-portal") == link_query(url)
+    body = request.post_data_json
+    assert "signature" not in body["query"] + str(body["variables"])
+    release.set()
+
+    await expect(page.locator("#display-name")).to_have_text("Ada Lovelace")
+    await expect(page.locator("main")).to_have_attribute("aria-busy", "false")
