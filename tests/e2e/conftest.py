@@ -201,6 +201,14 @@ async def postgres_server(
         await admin.close()
 
 
+@pytest.fixture(params=["sqlite-memory", "postgres-redis"])
+def any_server(request: pytest.FixtureRequest) -> Server:
+    """For the flows worth running on both backends (writes, idempotency in Redis)."""
+    chosen: Server = request.getfixturevalue(
+        "server" if request.param == "sqlite-memory" else "postgres_server")
+    return chosen
+
+
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):

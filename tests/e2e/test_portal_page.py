@@ -50,7 +50,10 @@ async def seeded_customer(server: Server) -> tuple[dict[str, Any], str]:
     return customer, await server.portal_url(customer)
 
 
-async def check_portal_shows_seeded_data(server: Server, open_page: Callable[..., Any]) -> Page:
+async def test_portal_shows_the_seeded_data(
+    any_server: Server, open_page: Callable[..., Any]
+) -> None:
+    server = any_server
     customer, url = await seeded_customer(server)
     page: Page = await open_page()
     await page.goto(url)
@@ -88,18 +91,7 @@ async def check_portal_shows_seeded_data(server: Server, open_page: Callable[...
     await expect(subscription_row(page, "Analytics")).to_contain_text("120.00 USDC / year")
     await expect(subscription_row(page, "Analytics")).to_contain_text("Trial")
     await expect(subscription_row(page, "Legacy")).to_contain_text("Cancelled")
-    return page
-
-
-async def test_portal_shows_the_seeded_data(server: Server, open_page: Callable[..., Any]) -> None:
-    page = await check_portal_shows_seeded_data(server, open_page)
     await screenshot(page, "seeded-desktop")
-
-
-async def test_portal_on_postgres_and_redis(
-    postgres_server: Server, open_page: Callable[..., Any]
-) -> None:
-    await check_portal_shows_seeded_data(postgres_server, open_page)
 
 
 async def test_only_the_actions_the_state_table_allows(
@@ -125,8 +117,9 @@ async def test_only_the_actions_the_state_table_allows(
 
 
 async def test_pause_reactivate_and_cancel_a_subscription(
-    server: Server, open_page: Callable[..., Any]
+    any_server: Server, open_page: Callable[..., Any]
 ) -> None:
+    server = any_server
     customer = await server.create_customer()
     await server.create_subscription(customer, planName="Pro")
     url = await server.portal_url(customer)
@@ -227,7 +220,8 @@ async def test_an_action_overtaken_elsewhere_shows_the_current_state(
         "Nothing was changed: Pro is already paused.")
 
 
-async def test_edit_the_display_name(server: Server, open_page: Callable[..., Any]) -> None:
+async def test_edit_the_display_name(any_server: Server, open_page: Callable[..., Any]) -> None:
+    server = any_server
     customer = await server.create_customer("Ada Lovelace")
     url = await server.portal_url(customer)
     page: Page = await open_page()
@@ -372,6 +366,7 @@ async def test_a_network_failure_offers_a_retry_that_works(
     await page.unroute("**/graphql")
     await page.get_by_role("button", name="Try again").click()
     await expect(page.locator("#display-name")).to_have_text("Ada Lovelace")
+    await expect(page.get_by_role("heading", name="Billing", level=1)).to_be_focused()
 
 
 async def test_the_page_works_at_phone_width(server: Server, open_page: Callable[..., Any]) -> None:

@@ -313,6 +313,7 @@ function showStatePanel({ kind, tone, iconName, title, paragraphs, action }) {
 }
 
 function showLinkError(code) {
+  document.getElementById("link-expiry").textContent = "";
   if (code === "PORTAL_LINK_EXPIRED") {
     showStatePanel({
       kind: "expired",
@@ -396,7 +397,9 @@ function handleFatal(error, retry) {
 
 // ---------------------------------------------------------------- load
 
-async function load() {
+// `retrying`: the user asked again from an error screen, whose button is now gone,
+// so focus goes to the page's heading once it is there.
+async function load(retrying = false) {
   showLoading();
   if (!LINK) {
     showLinkError("PORTAL_LINK_INVALID");
@@ -406,7 +409,7 @@ async function load() {
   try {
     data = await gql(PORTAL_QUERY, { first: PAGE_SIZE });
   } catch (error) {
-    handleFatal(error, load);
+    handleFatal(error, () => load(true));
     return;
   }
   const portal = data.portal;
@@ -420,6 +423,7 @@ async function load() {
     subscriptions: sortSubscriptions(portal.subscriptions),
   });
   renderPortal();
+  if (retrying) document.getElementById("page-title")?.focus();
 }
 
 // ---------------------------------------------------------------- render
@@ -764,6 +768,10 @@ function closeDialog(after) {
   else if (task?.opener?.isConnected) task.opener.focus();
 }
 
+dialog.addEventListener("close", () => {
+  // Closed by the browser itself (a repeated Escape): forget an idle task.
+  if (dialogTask && !dialogTask.running) dialogTask = null;
+});
 dialog.addEventListener("cancel", (event) => {
   event.preventDefault();
   if (dialogTask && !dialogTask.running) closeDialog();
