@@ -34,6 +34,8 @@ def subscription_row(page: Page, plan: str) -> Any:
 
 async def seeded_customer(server: Server) -> tuple[dict[str, Any], str]:
     customer = await server.create_customer("Ada Lovelace")
+    await server.record_payment(customer, amount="1200", currency="JPY", status="failed",
+                                description="Sticker pack")
     await server.record_payment(customer, amount="49.00", currency="USD", status="paid",
                                 description="Pro plan, monthly")
     await server.record_payment(customer, amount="0.00120000", currency="BTC", status="pending",
@@ -67,7 +69,7 @@ async def test_portal_shows_the_seeded_data(
 
     history = page.get_by_role("region", name="Payment history")
     rows = history.get_by_role("listitem")
-    await expect(rows).to_have_count(3)
+    await expect(rows).to_have_count(4)
     # Newest first; amounts in the currency's decimals, ISO codes through Intl.
     await expect(rows.nth(0)).to_contain_text("Add-on seats")
     await expect(rows.nth(0)).to_contain_text("€25.50")
@@ -77,6 +79,8 @@ async def test_portal_shows_the_seeded_data(
     await expect(rows.nth(2)).to_contain_text("$49.00")
     today = time.strftime("%b %-d, %Y", time.gmtime())
     await expect(rows.nth(2)).to_contain_text(today)
+    await expect(rows.nth(3)).to_contain_text("¥1,200")
+    await expect(rows.nth(3)).to_contain_text("Failed")
 
     links = page.get_by_role("region", name="Open payments")
     await expect(links).to_contain_text("Hardware wallet")
