@@ -34,6 +34,7 @@ from gateway.rest import dashboard as dashboard_routes
 from gateway.rest.partner import create_portal_link
 from gateway.signing.link import PortalLinkSigner
 from gateway.state import State
+from gateway.web.page import portal_routes
 
 log = logging.getLogger("gateway")
 # Handled where they are raised (no re-raise into the server): errors with a client
@@ -148,6 +149,7 @@ def create_app(
         Route("/api/auth/session", auth_routes.current_session, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *portal_routes(),
     ]
     if settings.metrics_enabled:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
