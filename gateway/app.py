@@ -30,9 +30,12 @@ from gateway.metrics import MetricsMiddleware, metrics_endpoint
 from gateway.middleware import RequestMiddleware
 from gateway.rate_limit.limiter import RateLimiter
 from gateway.redis import Store, StoreUnavailable, create_store
+from gateway.rest import auth as auth_routes
+from gateway.rest import dashboard as dashboard_routes
 from gateway.rest.partner import create_portal_link
 from gateway.signing.link import PortalLinkSigner
 from gateway.state import State
+from gateway.web.page import portal_routes
 
 log = logging.getLogger("gateway")
 # Handled where they are raised (no re-raise into the server): errors with a client
@@ -84,7 +87,8 @@ async def gateway_error_handler(request: Request, exc: Exception) -> Response:
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
+    if not isinstance(exc, HTTPException):  # registered for HTTPException only
+        raise exc
     code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "BAD_REQUEST")
     return JSONResponse({"ok": False, "error": {"code": code, "message": str(exc.detail)}},
                         status_code=exc.status_code, headers=exc.headers)
@@ -143,8 +147,14 @@ def create_app(
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),
         Route("/api/partner/v1/makepay/customers/{customer_id}/portal", create_portal_link,
               methods=["POST"]),
+        Route("/api/dashboard/companies/{company_id}/makepay/customers/{customer_id}/portal",
+              dashboard_routes.create_portal_link, methods=["POST"]),
+        Route("/api/auth/login", auth_routes.login, methods=["POST"]),
+        Route("/api/auth/logout", auth_routes.logout, methods=["POST"]),
+        Route("/api/auth/session", auth_routes.current_session, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *portal_routes(),
     ]
     if settings.metrics_enabled:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))

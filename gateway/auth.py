@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from gateway.api_key.service import ApiKeyPrincipal
-from gateway.errors import Unauthenticated
+from gateway.dashboard.service import SETTINGS_MANAGE, TeamService
+from gateway.dashboard.sessions import CSRF_HEADER, SESSION_COOKIE, DashboardSession, SessionService
+from gateway.errors import BadRequest, Forbidden, Unauthenticated
+from gateway.kit.crypto import constant_time_equals
+from gateway.portal_link.usecases import LinkPrincipal
 from gateway.state import State
 
 KEY_ID_HEADER = "x-makecrypto-key-id"
@@ -20,3 +25,37 @@ async def authenticate_api_key(state: State, conn: HTTPConnection, client_ip: st
     except Unauthenticated:
         await state.limiter.record_auth_failure(client_ip)
         raise
+
+
+def session_service(state: State) -> SessionService:
+    return SessionService.create_for(state.settings, state.store, state.keys, state.clock)
+
+
+async def dashboard_session(state: State, conn: HTTPConnection) -> DashboardSession:
+    """The signed-in user's live session, from the cookie; never from a header or an
+    argument, so an API key can never stand in for it."""
+    session = await session_service(state).load(conn.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise Unauthenticated("Sign in to continue.")
+    return session
+
+
+def require_csrf(session: DashboardSession, conn: HTTPConnection) -> None:
+    """A cookie rides along with cross-site requests; the token in a header does not."""
+    presented = conn.headers.get(CSRF_HEADER, "")
+    if not presented or not constant_time_equals(presented, session.csrf_token):
+        raise Forbidden("Missing or invalid CSRF token.")
+
+
+async def authorize_dashboard(
+    state: State, db: AsyncSession, conn: HTTPConnection, company_id: str | None
+) -> LinkPrincipal:
+    """A signed-in user acting for `company_id`: live session, CSRF header, and
+    settings.manage on that company's team, read from the database every time."""
+    session = await dashboard_session(state, conn)
+    require_csrf(session, conn)
+    if company_id is None:
+        raise BadRequest("companyId is required with a dashboard session.")
+    await TeamService(db, state.clock).require_permission(company_id, session.user_id,
+                                                          SETTINGS_MANAGE)
+    return LinkPrincipal(company_id, session.rate_key)

@@ -14,16 +14,10 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import GatewayError, PayloadTooLarge
+from gateway.errors import GatewayError, PayloadTooLarge, UnsupportedMediaType
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _JSON = b"application/json"
-
-
-class UnsupportedMediaType(GatewayError):
-    code = "UNSUPPORTED_MEDIA_TYPE"
-    status = 415
-    default_message = "Content-Type must be application/json."
 
 
 def _media_type(value: bytes) -> bytes:

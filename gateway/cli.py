@@ -185,6 +185,70 @@ def revoke_api_key(key_id: Annotated[str, typer.Argument(help="mk_makepay_...")]
     emit(as_json, {"ok": True, "keyId": revoked}, f"Revoked {revoked}.")
 
 
+@app.command("create-user")
+def create_user(
+    email: Annotated[str, typer.Option(help="The user's sign-in email.")],
+    password: Annotated[str | None, typer.Option(
+        help="Prompted (hidden, twice) when omitted; prefer the prompt, since a command "
+             "line can end up in shell history.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a dashboard user (argon2id password hash)."""
+    from gateway.dashboard.passwords import MIN_PASSWORD_LENGTH, Passwords
+    from gateway.dashboard.service import TeamService
+    from gateway.kit.time import SystemClock
+
+    settings = settings_or_exit()
+    if password is None:
+        password = typer.prompt(f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+                                hide_input=True, confirmation_prompt=True, err=True)
+
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        user = await TeamService(session, SystemClock()).create_user(
+            Passwords.from_settings(settings), email, password or "", name)
+        return str(user.id), user.email
+
+    user_id, user_email = run_in_session(settings, as_json, work)
+    emit(as_json, {"id": user_id, "email": user_email}, f"Created user {user_email} ({user_id}).")
+
+
+def _change_permission(user: str, company: str, permission: str, as_json: bool, *, add: bool) -> None:
+    from gateway.dashboard.service import TeamService
+    from gateway.kit.time import SystemClock
+
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> list[str]:
+        service = TeamService(session, SystemClock())
+        change = service.grant if add else service.revoke
+        membership = await change(user, company, permission)
+        return list(membership.permissions)
+
+    permissions = run_in_session(settings, as_json, work)
+    emit(as_json, {"ok": True, "user": user, "companyId": company, "permissions": permissions},
+         f"{user} on {company}: {', '.join(permissions) or '(no permissions)'}")
+
+
+UserOption = Annotated[str, typer.Option(help="The user's email.")]
+CompanyOption = Annotated[str, typer.Option(help="The company (acct_...).")]
+PermissionOption = Annotated[str, typer.Option(help="e.g. settings.manage, payments.read")]
+
+
+@app.command()
+def grant(user: UserOption, company: CompanyOption, permission: PermissionOption,
+          as_json: JsonFlag = False) -> None:
+    """Give a user a permission on a company's team (joining the team if need be)."""
+    _change_permission(user, company, permission, as_json, add=True)
+
+
+@app.command()
+def revoke(user: UserOption, company: CompanyOption, permission: PermissionOption,
+           as_json: JsonFlag = False) -> None:
+    """Take a permission away; it applies to the user's next request."""
+    _change_permission(user, company, permission, as_json, add=False)
+
+
 @app.command("seed-demo")
 def seed_demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when companies exist.")] = False,

@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = False
     api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    # Dashboard sign-in (docs/dashboard.md). Argon2id defaults are RFC 9106's
+    # low-memory profile; tests lower them, production should not.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
+    session_cookie_secure: bool | None = None
+    rate_limit_login_failures_per_account: int = Field(default=10, ge=1)
+    password_hash_time_cost: int = Field(default=3, ge=1, le=20)
+    password_hash_memory_kib: int = Field(default=65536, ge=1024, le=1024 * 1024)
+    password_hash_parallelism: int = Field(default=4, ge=1, le=16)
 
     _split = field_validator(
         "portal_signing_secrets", "cors_origins", "trusted_proxies", mode="before"
@@ -107,11 +116,21 @@ class Settings(BaseSettings):
                 )
         if production and self.portal_base_url.startswith("http://"):
             raise ValueError("PORTAL_BASE_URL must be https:// in production")
+        if production and self.session_cookie_secure is False:
+            raise ValueError("SESSION_COOKIE_SECURE cannot be false in production")
         return self
 
     @property
     def is_development(self) -> bool:
         return self.environment is not Environment.production
+
+    @property
+    def session_cookie_secure_enabled(self) -> bool:
+        """The session cookie is Secure everywhere but in development (plain http on
+        localhost), unless SESSION_COOKIE_SECURE says otherwise."""
+        if self.session_cookie_secure is not None:
+            return self.session_cookie_secure
+        return self.environment is not Environment.development
 
     @property
     def graphiql_enabled(self) -> bool:

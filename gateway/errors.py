@@ -63,6 +63,11 @@ class IdempotencyKeyReused(Conflict):
     default_message = "This idempotency key was already used with other arguments."
 
 
+class IdempotencyKeyInProgress(Conflict):
+    code = "IDEMPOTENCY_KEY_IN_PROGRESS"
+    default_message = "A request with this idempotency key is still running. Retry shortly."
+
+
 class PortalLinkInvalid(GatewayError):
     code = "PORTAL_LINK_INVALID"
     status = 401
@@ -79,6 +84,12 @@ class PayloadTooLarge(GatewayError):
     code = "PAYLOAD_TOO_LARGE"
     status = 413
     default_message = "The request body is too large."
+
+
+class UnsupportedMediaType(GatewayError):
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    status = 415
+    default_message = "Content-Type must be application/json."
 
 
 class RateLimited(GatewayError):

@@ -86,9 +86,13 @@ class Store(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def get_many(self, *keys: str) -> list[bytes | None]: ...
+
     async def set(self, key: str, value: bytes | str, ttl: int) -> None: ...
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool: ...
+
+    async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool: ...
 
     async def delete(self, *keys: str) -> None: ...
 
@@ -170,11 +174,24 @@ class RedisStore:
         value = await self._call(lambda: self.redis.get(key))
         return value.encode() if isinstance(value, str) else value
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        try:
+            values: list[bytes | None] = await self.redis.mget(keys)
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return values
+
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
         await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl)))
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool:
         return bool(await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl), nx=True)))
+
+    async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool:
+        try:
+            return bool(await self.redis.set(key, value, ex=max(1, ttl), xx=True))
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
 
     async def delete(self, *keys: str) -> None:
         if not keys:
@@ -250,11 +267,21 @@ class MemoryStore:
     async def get(self, key: str) -> bytes | None:
         return self._live(key)
 
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        return [self._live(key) for key in keys]
+
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
         self._put(key, value, max(1, ttl))
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool:
         if self._live(key) is not None:
+            return False
+        self._put(key, value, max(1, ttl))
+        return True
+
+    async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool:
+        """Overwrite only a live key: a write racing a delete cannot bring it back."""
+        if self._live(key) is None:
             return False
         self._put(key, value, max(1, ttl))
         return True

@@ -139,7 +139,7 @@ async def _truncate(url: str) -> None:
         async with engine.begin() as conn:
             if settings.is_sqlite:
                 for table in TABLES:
-                    await conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+                    await conn.execute(text(f"DELETE FROM {table}"))
             else:
                 await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
     finally:

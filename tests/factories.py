@@ -7,7 +7,9 @@ from typing import Any
 from gateway.api_key.service import ApiKeyService
 from gateway.company.service import CompanyService
 from gateway.customer.service import CustomerService
-from gateway.models import Company, Customer, Payment, PaymentLink, Subscription
+from gateway.dashboard.passwords import Passwords
+from gateway.dashboard.service import TeamService
+from gateway.models import Company, Customer, Payment, PaymentLink, Subscription, User
 from gateway.payment.service import PaymentService
 from gateway.payment_link.service import PaymentLinkService
 from gateway.subscription.service import SubscriptionService
@@ -78,3 +80,26 @@ async def create_subscription(gw: Gateway, company: Company | str, **overrides: 
         subscription = await SubscriptionService(session, gw.clock).create(company_id, **values)
         await session.commit()
         return subscription
+
+
+async def create_user(gw: Gateway, email: str = "owner@example.com",
+                      password: str = "correct horse battery staple", name: str | None = "Owner",  # noqa: S107
+                      *, grants: dict[str, list[str]] | None = None) -> User:
+    """A dashboard user; `grants` maps company ids to the permissions to grant there."""
+    async with gw.state.session_factory() as session:
+        service = TeamService(session, gw.clock)
+        user = await service.create_user(Passwords.from_settings(gw.settings), email, password, name)
+        for company_id, permissions in (grants or {}).items():
+            for permission in permissions:
+                await service.grant(email, company_id, permission)
+        await session.commit()
+        return user
+
+
+async def change_permission(gw: Gateway, email: str, company: Company | str, permission: str,
+                            *, add: bool) -> None:
+    company_id = company if isinstance(company, str) else company.id
+    async with gw.state.session_factory() as session:
+        service = TeamService(session, gw.clock)
+        await (service.grant if add else service.revoke)(email, company_id, permission)
+        await session.commit()

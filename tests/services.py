@@ -57,7 +57,7 @@ class PrivateRedis:
         if self.process is not None:
             return
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
              "--logfile", str(Path(self.dir) / "redis.log")],
@@ -114,7 +114,7 @@ class PrivatePostgres:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     def _run(self, *command: str) -> None:
-        subprocess.run([*self._as_postgres, *command], check=True,  # noqa: S603
+        subprocess.run([*self._as_postgres, *command], check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
 
     def start(self) -> None:

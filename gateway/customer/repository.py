@@ -3,9 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.kit.cursor import newest_first_after
 from gateway.models import Company, Customer
 
 
@@ -59,12 +60,6 @@ class CustomerRepository:
         if client_id is not None:
             query = query.where(Customer.client_id == client_id)
         if after is not None:
-            created, row_id = after
-            query = query.where(
-                or_(
-                    Customer.created_at < created,  # type: ignore[arg-type]
-                    and_(Customer.created_at == created, Customer.id < row_id),  # type: ignore[arg-type]
-                )
-            )
+            query = query.where(newest_first_after(Customer, after))
         query = query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(limit)  # type: ignore[attr-defined]
         return list((await self.session.execute(query)).scalars())

@@ -7,7 +7,8 @@ import logging
 from typing import Any
 
 from graphql import GraphQLError
-from sqlalchemy.exc import DBAPIError, DisconnectionError, TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.errors import GatewayError, Unavailable
 from gateway.redis import StoreUnavailable
@@ -44,7 +45,7 @@ def format_graphql_error(error: GraphQLError, request_id: str) -> tuple[dict[str
         return body, None
     gateway_error = as_gateway_error(original)
     if gateway_error is None:
-        if isinstance(original, (ValueError, TypeError, GraphQLError)) and error.path is None:
+        if isinstance(original, ValueError | TypeError | GraphQLError) and error.path is None:
             # Variable coercion failures (bad scalar input, a null for a non-null input
             # field) carry no path and a safe message written by graphql-core.
             return {"message": error.message, "extensions": {"code": "BAD_REQUEST"}}, None

@@ -6,6 +6,8 @@ from datetime import datetime
 from functools import partial
 
 import strawberry
+from graphql import GraphQLError
+from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
@@ -17,8 +19,6 @@ from strawberry.extensions import (
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
-from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.types import ExecutionContext
 
 from gateway.customer.mutations import CustomerMutation
@@ -29,16 +29,19 @@ from gateway.graphql.scalars import DateTime
 from gateway.metrics import OperationLabel
 from gateway.payment.mutations import PaymentMutation
 from gateway.payment_link.mutations import PaymentLinkMutation
+from gateway.portal.mutations import PortalMutation
+from gateway.portal.queries import PortalQuery
 from gateway.portal_link.mutations import PortalLinkMutation
 from gateway.subscription.mutations import SubscriptionMutation
 
-QUERIES: tuple[type, ...] = (CustomerQuery,)
+QUERIES: tuple[type, ...] = (CustomerQuery, PortalQuery)
 MUTATIONS: tuple[type, ...] = (
     CustomerMutation,
     PaymentMutation,
     PaymentLinkMutation,
     SubscriptionMutation,
     PortalLinkMutation,
+    PortalMutation,
 )
 
 MAX_DEPTH = 10

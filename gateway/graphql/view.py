@@ -11,10 +11,10 @@ from typing import Any
 
 import orjson
 import strawberry
-from strawberry.types.graphql import OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
+from strawberry.types.graphql import OperationType
 
 from gateway.errors import BadRequest, GatewayError, PayloadTooLarge
 from gateway.graphql.context import Context

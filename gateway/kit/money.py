@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 # Currency code -> number of decimals. Crypto assets use their on-chain precision,
 # capped at 18 (ETH's wei).
@@ -9,6 +9,8 @@ CURRENCIES: dict[str, int] = {
     "BTC": 8, "ETH": 18, "USDC": 6, "USDT": 6, "SOL": 9, "LTC": 8, "DAI": 18,
 }
 MAX_INTEGER_DIGITS = 18
+# Enough precision for 18 integer digits and 18 decimals, so quantize never rounds.
+_EXACT = Context(prec=60)
 
 
 class InvalidAmount(ValueError):
@@ -39,14 +41,10 @@ def parse_amount(value: str, currency: str) -> Decimal:
         raise InvalidAmount("amount must be a positive decimal string such as \"49.00\"") from None
     if not amount.is_finite() or amount <= 0:
         raise InvalidAmount("amount must be greater than zero")
-    exponent = amount.as_tuple().exponent
-    assert isinstance(exponent, int)
-    if -exponent > CURRENCIES[currency] and amount != amount.quantize(
-        Decimal(1).scaleb(-CURRENCIES[currency])
-    ):
-        raise InvalidAmount(f"{currency} amounts have at most {CURRENCIES[currency]} decimals")
-    if amount.adjusted() >= MAX_INTEGER_DIGITS:
+    if amount.adjusted() >= MAX_INTEGER_DIGITS or len(text) > 64:
         raise InvalidAmount("amount is too large")
+    if amount != amount.quantize(Decimal(1).scaleb(-CURRENCIES[currency]), context=_EXACT):
+        raise InvalidAmount(f"{currency} amounts have at most {CURRENCIES[currency]} decimals")
     return amount
 
 

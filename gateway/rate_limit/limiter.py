@@ -11,6 +11,10 @@ from gateway.redis import RateDecision, Store, StoreUnavailable
 
 log = logging.getLogger("gateway.rate_limit")
 _WARN_EVERY_SECONDS = 10.0
+# Failed sign-ins per account: a burst of the limit, then one more every
+# 15 min / limit. Counted for unknown emails too, so a 429 says nothing about
+# whether an account exists.
+LOGIN_FAILURE_PERIOD_SECONDS = 15 * 60
 
 
 class RateLimiter:
@@ -22,7 +26,6 @@ class RateLimiter:
         self.keys = keys
         self.settings = settings
         self._last_warning = 0.0
-        self.rejections: dict[str, int] = {}
 
     def _fail_open(self, exc: StoreUnavailable) -> None:
         now = time.monotonic()
@@ -30,14 +33,15 @@ class RateLimiter:
             self._last_warning = now
             log.warning("rate limits fail open: store unavailable (%s)", exc)
 
-    async def _hit(self, name: str, key: str, limit: int) -> RateDecision | None:
+    async def _hit(self, name: str, key: str, limit: int, *, fail_open: bool = True) -> RateDecision | None:
         try:
             decision = await self.store.rate_hit(key, limit)
         except StoreUnavailable as exc:
+            if not fail_open:
+                raise
             self._fail_open(exc)
             return None
         if not decision.allowed:
-            self.rejections[name] = self.rejections.get(name, 0) + 1
             record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
         return decision
@@ -57,30 +61,57 @@ class RateLimiter:
         )
 
     async def portal_write(self, company_id: str, customer_uid: str, signature: str) -> RateDecision | None:
+        # Fails closed: portal mutations answer UNAVAILABLE without the store, since
+        # their replay protection lives there too.
         return await self._hit(
             "portal_writes",
             self.keys.portal_rate(company_id, customer_uid, signature, "w"),
             self.settings.rate_limit_portal_writes_per_minute,
+            fail_open=False,
         )
 
-    async def ensure_not_blocked(self, client_ip: str) -> None:
-        """Past its failure budget an IP's authentication attempts are refused unchecked."""
+    async def _refuse_if_spent(self, name: str, key: str, limit: int, period: int) -> None:
         try:
-            decision = await self.store.rate_peek(
-                self.keys.auth_failures(client_ip), self.settings.rate_limit_auth_failures_per_minute
-            )
+            decision = await self.store.rate_peek(key, limit, period)
         except StoreUnavailable as exc:
             self._fail_open(exc)
             return
         if not decision.allowed:
-            self.rejections["auth_failures"] = self.rejections.get("auth_failures", 0) + 1
-            record_rate_limit_rejection("auth_failures")
+            record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
 
-    async def record_auth_failure(self, client_ip: str) -> None:
+    async def _spend(self, key: str, limit: int, period: int) -> None:
         try:
-            await self.store.rate_hit(
-                self.keys.auth_failures(client_ip), self.settings.rate_limit_auth_failures_per_minute
-            )
+            await self.store.rate_hit(key, limit, period)
+        except StoreUnavailable as exc:
+            self._fail_open(exc)
+
+    async def ensure_not_blocked(self, client_ip: str) -> None:
+        """Past its failure budget an IP's authentication attempts are refused unchecked."""
+        await self._refuse_if_spent(
+            "auth_failures", self.keys.auth_failures(client_ip),
+            self.settings.rate_limit_auth_failures_per_minute, 60,
+        )
+
+    async def record_auth_failure(self, client_ip: str) -> None:
+        await self._spend(self.keys.auth_failures(client_ip),
+                          self.settings.rate_limit_auth_failures_per_minute, 60)
+
+    async def ensure_login_allowed(self, email: str) -> None:
+        """Past its failure budget an account's sign-ins are refused unchecked, so a
+        correct guess cannot be told apart from a wrong one until the window ends."""
+        await self._refuse_if_spent(
+            "login_failures", self.keys.login_failures(email),
+            self.settings.rate_limit_login_failures_per_account, LOGIN_FAILURE_PERIOD_SECONDS,
+        )
+
+    async def record_login_failure(self, email: str) -> None:
+        await self._spend(self.keys.login_failures(email),
+                          self.settings.rate_limit_login_failures_per_account,
+                          LOGIN_FAILURE_PERIOD_SECONDS)
+
+    async def clear_login_failures(self, email: str) -> None:
+        try:
+            await self.store.delete(self.keys.login_failures(email))
         except StoreUnavailable as exc:
             self._fail_open(exc)

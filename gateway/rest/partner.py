@@ -13,6 +13,7 @@ from gateway.kit.net import client_ip
 from gateway.kit.time import iso_ms
 from gateway.portal_link.service import IssuedPortalLink
 from gateway.portal_link.usecases import LinkPrincipal, issue_portal_link
+from gateway.redis import RateDecision
 from gateway.state import State
 
 
@@ -37,6 +38,11 @@ def portal_link_body(issued: IssuedPortalLink) -> dict[str, Any]:
     }
 
 
+def portal_link_response(issued: IssuedPortalLink, decision: RateDecision | None) -> Response:
+    headers = {**NO_STORE, **(decision.headers() if decision else {})}
+    return JSONResponse(portal_link_body(issued), headers=headers)
+
+
 async def create_portal_link(request: Request) -> Response:
     state: State = request.app.state.gateway
     principal = await authenticate_api_key(
@@ -47,6 +53,5 @@ async def create_portal_link(request: Request) -> Response:
             state, session, LinkPrincipal(principal.company_id, principal.rate_key),
             request.path_params["customer_id"],
         )
-    headers = {**NO_STORE, **(decision.headers() if decision else {})}
-    return JSONResponse(portal_link_body(issued), headers=headers)
+    return portal_link_response(issued, decision)
 

@@ -11,9 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from gateway.models import PortalRevocation
+from gateway.models import AuditEvent, PortalRevocation, Subscription
 from gateway.redis import RedisStore
-from tests.factories import create_api_key, create_company, create_customer
+from tests.factories import create_api_key, create_company, create_customer, create_subscription
+from tests.portal.conftest import link_header, make_tenant
 from tests.services import PrivateRedis
 from tests.support import Gateway, error_codes
 
@@ -22,6 +23,9 @@ pytestmark = pytest.mark.parametrize("backend", [("postgres", "redis")], indirec
 CREATE = """mutation($c: ID!) { createPortalLink(customerId: $c) {
   expiresAt customer { urls { customerPortal } } } }"""
 REVOKE = "mutation($c: ID!) { revokePortalLinks(customerId: $c) { revokedBefore } }"
+SUBSCRIPTIONS = "query { portal { subscriptions { id status } } }"
+CANCEL = """mutation($id: ID!, $key: String) {
+  cancelSubscription(subscriptionId: $id, idempotencyKey: $key) { id status } }"""
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 15.0) -> None:
@@ -142,3 +146,49 @@ async def test_a_frozen_redis_is_skipped_after_the_first_timeout(
 
     await eventually(closed)
     assert (await gw.client.get("/readyz")).json()["checks"]["redis"] is True
+
+
+async def test_the_portal_without_redis_and_after_it_returns(
+    start_gateway: Callable[..., Any], private_redis: PrivateRedis,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gw: Gateway = await start_gateway(redis_url=private_redis.url)
+    tenant = await make_tenant(gw)
+    subscription = await create_subscription(gw, tenant.company)
+    old_link = tenant.link
+    assert (await tenant.portal(SUBSCRIPTIONS))["data"]["portal"]["subscriptions"] == [
+        {"id": str(subscription.id), "status": "active"}]  # verified and cached in Redis
+
+    private_redis.stop()
+    caplog.set_level(logging.WARNING)
+    # The merchant revokes while Redis is down: the database alone has the record.
+    await gw.gql_data(REVOKE, {"c": tenant.customer.uid}, tenant.api_key)
+    revoked = await tenant.portal(SUBSCRIPTIONS)
+    gw.clock.advance(1)  # a link issued in a later second is not covered
+    fresh = link_header(gw, tenant.company.id, tenant.customer.uid)
+    read = await tenant.portal(SUBSCRIPTIONS, link=fresh)
+    cancel = await tenant.portal(CANCEL, {"id": str(subscription.id), "key": "k-1"}, link=fresh)
+
+    assert error_codes(revoked) == ["PORTAL_LINK_INVALID"]
+    assert read["data"]["portal"]["subscriptions"][0]["status"] == "active"
+    assert cancel["_status"] == 503
+    assert error_codes(cancel) == ["UNAVAILABLE"]
+    assert any(r.levelno == logging.WARNING for r in caplog.records)
+    async with gw.state.session_factory() as session:
+        assert (await session.get(Subscription, subscription.id)).status == "active"  # type: ignore[union-attr]
+        assert (await session.execute(select(AuditEvent))).scalars().all() == []
+
+    private_redis.start()  # empty: the revocation made meanwhile is not in it
+
+    async def cancelled() -> bool:
+        body = await tenant.portal(CANCEL, {"id": str(subscription.id), "key": "k-2"}, link=fresh)
+        return body.get("data") is not None
+
+    await eventually(cancelled)
+    assert error_codes(await tenant.portal(SUBSCRIPTIONS, link=old_link)) == ["PORTAL_LINK_INVALID"]
+    # The same key again: the first outcome, from Redis, without acting again.
+    again = await tenant.portal(CANCEL, {"id": str(subscription.id), "key": "k-2"}, link=fresh)
+    assert again["data"]["cancelSubscription"]["status"] == "cancelled"
+    async with gw.state.session_factory() as session:
+        events = (await session.execute(select(AuditEvent))).scalars().all()
+    assert [e.action for e in events] == ["subscription.cancel"]

@@ -19,7 +19,6 @@ from typing import Any
 import graphql
 import orjson
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_graphql import Mode, from_schema, nodes
 from sqlalchemy import func, select
@@ -31,6 +30,7 @@ from gateway.models import Customer, Payment, PaymentLink, Subscription
 from gateway.models.payment import PAYMENT_STATUSES
 from gateway.models.payment_link import PAYMENT_LINK_STATUSES
 from gateway.models.subscription import INTERVALS, SUBSCRIPTION_STATUSES
+from tests.drawn import examples
 from tests.factories import create_api_key, create_company, create_customer
 from tests.support import Gateway
 
@@ -40,12 +40,19 @@ POSITIVE_CASES = 300
 NEGATIVE_CASES = 150
 VARIABLE_CASES = 200
 SCHEMA = create_schema()._schema  # the served schema, as graphql-core sees it
-MERCHANT_FIELDS = [*SCHEMA.query_type.fields, *SCHEMA.mutation_type.fields]
+PORTAL_FIELDS = ["portal", "updatePortalDisplayName", "pauseSubscription",
+                 "reactivateSubscription", "cancelSubscription"]
+MERCHANT_FIELDS = [name for name in (*SCHEMA.query_type.fields, *SCHEMA.mutation_type.fields)
+                   if name not in PORTAL_FIELDS]
 PRODUCTION = {"environment": "production", "rate_limit_links_per_minute": 100_000,
-              "rate_limit_auth_failures_per_minute": 100_000}
+              "rate_limit_auth_failures_per_minute": 100_000,
+              "rate_limit_portal_reads_per_minute": 100_000,
+              "rate_limit_portal_writes_per_minute": 100_000}
 KNOWN_CODES = {"BAD_REQUEST", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT",
                "RATE_LIMITED", "GRAPHQL_VALIDATION_FAILED", "QUERY_TOO_COMPLEX",
-               "PAYLOAD_TOO_LARGE"}
+               "PAYLOAD_TOO_LARGE", "PORTAL_LINK_INVALID", "PORTAL_LINK_EXPIRED",
+               "SUBSCRIPTION_STATE_CONFLICT", "IDEMPOTENCY_KEY_REUSED",
+               "IDEMPOTENCY_KEY_IN_PROGRESS"}
 INTERNALS = re.compile(r"Traceback|File \"|sqlalchemy|asyncpg|aiosqlite|psycopg|redis\.|"
                        r"\bSELECT\b|\bINSERT\b|\bUPDATE\b|\bWHERE\b|0x[0-9a-f]{6,}|Error\(",
                        re.IGNORECASE)
@@ -76,8 +83,9 @@ SCALARS = {
 }
 
 
-def documents(mode: Mode) -> st.SearchStrategy[str]:
-    return from_schema(SCHEMA, fields=MERCHANT_FIELDS, custom_scalars=SCALARS, mode=mode)
+def documents(mode: Mode, fields: list[str] = MERCHANT_FIELDS,
+              scalars: dict[str, Any] = SCALARS) -> st.SearchStrategy[str]:
+    return from_schema(SCHEMA, fields=fields, custom_scalars=scalars, mode=mode)
 
 
 def leaks(answer: str, request: str) -> list[str]:
@@ -99,19 +107,6 @@ def check_response(status: int, body: Any, request: str, text: str) -> Counter[s
         assert code in KNOWN_CODES, detail
         codes[code] += 1
     return codes
-
-
-def examples(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
-    """`count` values of `strategy`, the same on every run (the ci profile is derandomized)."""
-    drawn: list[Any] = []
-
-    @settings(max_examples=count, suppress_health_check=list(HealthCheck), phases=[Phase.generate])
-    @given(strategy)
-    def draw(value: Any) -> None:
-        drawn.append(value)
-
-    draw()
-    return drawn
 
 
 class Fuzz:

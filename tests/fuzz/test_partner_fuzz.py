@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from gateway.models import Customer, PortalRevocation
+from tests.drawn import examples
 from tests.factories import create_api_key, create_company, create_customer
-from tests.fuzz.test_graphql_fuzz import examples, leaks
+from tests.fuzz.test_graphql_fuzz import leaks
 from tests.support import Gateway
 
 pytestmark = pytest.mark.parametrize("backend", [("postgres", "redis")], indirect=True)

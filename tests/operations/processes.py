@@ -31,7 +31,7 @@ class GatewayProcess:
 
     def spawn(self) -> None:
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603
+            self.process = subprocess.Popen(
                 [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                  "--workers", str(self.workers)],
                 env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
@@ -82,7 +82,7 @@ class GatewayProcess:
 
 
 def cli(env: dict[str, str], *args: str) -> dict[str, object]:
-    result = subprocess.run([GATEWAY, *args, "--json"], env=env, check=True,  # noqa: S603
+    result = subprocess.run([GATEWAY, *args, "--json"], env=env, check=True,
                             capture_output=True, timeout=60)
     value: dict[str, object] = orjson.loads(result.stdout.splitlines()[-1])
     return value

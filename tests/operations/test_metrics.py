@@ -11,6 +11,7 @@ import pytest
 
 from gateway.metrics import record_link_verification
 from tests.factories import create_api_key, create_company, create_customer
+from tests.portal.conftest import make_tenant
 from tests.support import Gateway
 
 pytestmark = pytest.mark.parametrize("backend", [("sqlite", "memory")], indirect=True)
@@ -72,18 +73,26 @@ async def test_rate_limit_rejections_are_counted(start_gateway: Callable[..., An
     assert after == before + 2
 
 
-async def test_link_verifications_are_counted_by_outcome(gw: Gateway) -> None:
+async def test_portal_link_verifications_are_counted_by_outcome(gw: Gateway) -> None:
+    tenant = await make_tenant(gw)
+    read = "query { portal { customer { uid } } }"
+    genuine = tenant.link["x-makepay-portal"]
+    tampered = {"x-makepay-portal": genuine[:-1] + ("1" if genuine.endswith("0") else "0")}
+    name = "gateway_portal_link_verifications_total"
     before = await scrape(gw)
 
-    record_link_verification("valid")
-    record_link_verification("expired")
-    record_link_verification("revoked")
-    record_link_verification("anything else")  # an unknown outcome must not add a label
+    assert "errors" not in await tenant.portal(read)
+    await tenant.portal(read, link=tampered)
+    await gw.gql_data("mutation($c: ID!) { revokePortalLinks(customerId: $c) { revokedBefore } }",
+                      {"c": tenant.customer.uid}, tenant.api_key)
+    await tenant.portal(read)
+    gw.clock.advance(2 * 86_400)
+    await tenant.portal(read)
+    record_link_verification("anything else")  # an unknown outcome adds no label
 
     after = await scrape(gw)
-    name = "gateway_portal_link_verifications_total"
-    for outcome in ("valid", "expired", "revoked", "invalid"):
-        assert value(after, name, outcome=outcome) == value(before, name, outcome=outcome) + 1
+    for outcome, added in (("valid", 1), ("invalid", 2), ("revoked", 1), ("expired", 1)):
+        assert value(after, name, outcome=outcome) == value(before, name, outcome=outcome) + added
     assert "anything else" not in after
 
 

@@ -1,0 +1,123 @@
+"""The `gateway` command as an operator runs it: a real process, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway import cli
+from tests.servers import ROOT
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def gateway(args: list[str], env: dict[str, str], check: bool = True) -> Ran:
+    """Runs the CLI in process (the same entry point `gateway` and `python -m gateway` call)."""
+    result = CliRunner().invoke(cli.app, args, env=env, catch_exceptions=False)
+    ran = Ran(result.exit_code, result.stdout, result.stderr)
+    if check:
+        assert ran.returncode == 0, ran.stderr
+    return ran
+
+
+def test_python_dash_m_gateway_runs_the_cli() -> None:
+    result = subprocess.run([sys.executable, "-m", "gateway", "--help"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60, check=False, env={**os.environ})
+    assert result.returncode == 0
+    for command in ("serve", "migrate", "create-company", "create-api-key", "revoke-api-key",
+                    "seed-demo", "export-schema"):
+        assert command in result.stdout
+
+
+def as_json(result: Ran) -> dict[str, Any]:
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout
+    value: dict[str, Any] = json.loads(lines[0])
+    return value
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    path: Path = tmp_path_factory.mktemp("cli") / "cli.db"
+    values = {"DATABASE_URL": f"sqlite:///{path}", "ENVIRONMENT": "development", "REDIS_URL": ""}
+    gateway(["migrate"], values)
+    return values
+
+
+def test_create_company_and_api_key(env: dict[str, str]) -> None:
+    company = as_json(gateway(["create-company", "--name", "CLI Co", "--id", "acct_cli", "--json"], env))
+    key = as_json(gateway(["create-api-key", "--company", "acct_cli", "--json"], env))
+
+    assert company == {"id": "acct_cli"}
+    assert list(key) == ["keyId", "secret"]
+    assert key["keyId"].startswith("mk_makepay_")
+
+
+def test_duplicate_company_is_a_clear_error(env: dict[str, str]) -> None:
+    gateway(["create-company", "--name", "Dup", "--id", "acct_dup"], env)
+    result = gateway(["create-company", "--name", "Dup", "--id", "acct_dup", "--json"], env, check=False)
+    assert result.returncode == 1
+    assert as_json(result)["error"]["code"] == "CONFLICT"
+
+
+def test_invalid_company_id_is_refused(env: dict[str, str]) -> None:
+    result = gateway(["create-company", "--name", "Bad", "--id", "nope"], env, check=False)
+    assert result.returncode == 1
+    assert "acct_" in result.stderr
+
+
+def test_key_for_unknown_company_is_refused(env: dict[str, str]) -> None:
+    result = gateway(["create-api-key", "--company", "acct_missing", "--json"], env, check=False)
+    assert result.returncode == 1
+    assert as_json(result)["error"]["code"] == "NOT_FOUND"
+
+
+def test_revoke_api_key(env: dict[str, str]) -> None:
+    gateway(["create-company", "--name", "Rev", "--id", "acct_rev"], env)
+    key = as_json(gateway(["create-api-key", "--company", "acct_rev", "--json"], env))
+    revoked = as_json(gateway(["revoke-api-key", key["keyId"], "--json"], env))
+    unknown = gateway(["revoke-api-key", "mk_makepay_" + "z" * 28, "--json"], env, check=False)
+    assert revoked == {"ok": True, "keyId": key["keyId"]}
+    assert unknown.returncode == 1
+
+
+def test_seed_demo_prints_a_key_and_a_portal_link(env: dict[str, str]) -> None:
+    seeded = as_json(gateway(["seed-demo", "--json"], env))
+    again = as_json(gateway(["seed-demo", "--if-empty", "--json"], env))
+    assert seeded["seeded"] is True
+    assert seeded["keyId"].startswith("mk_makepay_")
+    assert "/billing?company=" in seeded["portalUrl"]
+    assert again == {"ok": True, "seeded": False}
+
+
+def test_export_schema_equals_the_committed_file(env: dict[str, str]) -> None:
+    assert gateway(["export-schema"], env).stdout == (ROOT / "schema.graphql").read_text()
+    assert as_json(gateway(["export-schema", "--json"], env))["sdl"] == (ROOT / "schema.graphql").read_text()
+
+
+def test_invalid_setting_gives_a_clear_message(env: dict[str, str]) -> None:
+    result = gateway(["create-company", "--name", "X"],
+                     {**env, "RATE_LIMIT_LINKS_PER_MINUTE": "lots"}, check=False)
+    assert result.returncode == 2
+    assert "RATE_LIMIT_LINKS_PER_MINUTE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_production_requires_signing_secrets(env: dict[str, str]) -> None:
+    result = gateway(["create-company", "--name", "X"],
+                     {**env, "ENVIRONMENT": "production", "PORTAL_SIGNING_SECRETS": ""}, check=False)
+    assert result.returncode == 2
+    assert "PORTAL_SIGNING_SECRETS" in result.stderr

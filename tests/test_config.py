@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from gateway.config import Settings
+
+
+def test_plain_database_urls_get_async_drivers() -> None:
+    assert Settings(database_url="postgresql://u@h/db").async_database_url == "postgresql+asyncpg://u@h/db"
+    assert Settings(database_url="sqlite:///x.db").async_database_url == "sqlite+aiosqlite:///x.db"
+
+
+def test_signing_secrets_are_a_comma_separated_list_newest_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORTAL_SIGNING_SECRETS", "n" * 32 + " , " + "o" * 32)
+    assert Settings().portal_signing_secrets == ["n" * 32, "o" * 32]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("database_url", "mysql://x"),
+    ("redis_url", "http://x"),
+    ("portal_base_url", "makepay.io"),
+    ("portal_base_url", "https://makepay.io/path"),
+    ("portal_signing_secrets", ["short"]),
+    ("rate_limit_links_per_minute", 0),
+])
+def test_bad_values_are_refused(field: str, value: object) -> None:
+    with pytest.raises(ValidationError):
+        Settings(**{field: value})
+
+
+def test_production_refuses_development_defaults() -> None:
+    with pytest.raises(ValidationError, match="PORTAL_SIGNING_SECRETS"):
+        Settings(environment="production")
+    with pytest.raises(ValidationError, match="API_KEY_PEPPER"):
+        Settings(environment="production", portal_signing_secrets=["s" * 32])
+
+
+def test_production_turns_graphiql_and_introspection_off_by_default() -> None:
+    settings = Settings(environment="production", portal_signing_secrets=["s" * 32],
+                        api_key_pepper="p" * 32)
+    assert not settings.graphiql_enabled
+    assert not settings.introspection_enabled
+    assert Settings().graphiql_enabled

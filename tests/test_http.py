@@ -1,0 +1,78 @@
+"""Health, readiness, GraphiQL and the request log."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.factories import create_api_key, create_company, create_customer
+from tests.support import Gateway
+
+
+async def test_healthz(gw: Gateway) -> None:
+    response = await gw.client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"ok": True})
+
+
+async def test_readyz_checks_database_and_store(gw: Gateway) -> None:
+    response = await gw.client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"ok": True, "checks": {"database": True, "redis": True}}
+
+
+async def test_graphiql_in_a_browser(gw: Gateway) -> None:
+    response = await gw.client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_get_runs_queries_but_never_mutations(gw: Gateway) -> None:
+    query = await gw.client.get("/graphql", params={"query": "{ __typename }"})
+    mutation = await gw.client.get(
+        "/graphql", params={"query": 'mutation { createCustomer(input: {email: "a@example.com"}) { id } }'})
+    assert query.json() == {"data": {"__typename": "Query"}}
+    assert mutation.status_code == 400
+
+
+async def test_post_needs_json(gw: Gateway) -> None:
+    response = await gw.client.post("/graphql", content="query={__typename}",
+                                    headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 415
+
+
+async def test_batches_are_refused(gw: Gateway) -> None:
+    response = await gw.client.post("/graphql", json=[{"query": "{ __typename }"}] * 2)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_unknown_route_is_a_json_404(gw: Gateway) -> None:
+    response = await gw.client.get("/nope")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+
+
+async def test_logs_never_carry_secrets_or_signed_links(gw: Gateway, caplog: pytest.LogCaptureFixture) -> None:
+    company = await create_company(gw)
+    headers = await create_api_key(gw, company)
+    customer = await create_customer(gw, company)
+    caplog.set_level(logging.DEBUG)
+
+    body = (await gw.client.post(f"/api/partner/v1/makepay/customers/{customer.uid}/portal",
+                                 headers=headers)).json()
+    portal_url = body["customer"]["urls"]["customerPortal"]
+    query = portal_url.split("?", 1)[1]
+    signature = query.rsplit("signature=", 1)[1]
+    await gw.client.get(f"/billing?{query}")
+    await gw.client.post("/graphql", json={"query": "{ __typename }"}, headers={"x-makepay-portal": query})
+    await gw.client.post(f"/api/partner/v1/makepay/customers/{customer.uid}/portal",
+                         headers={**headers, "x-makecrypto-key-secret": "wrong-" + headers["x-makecrypto-key-secret"]})
+
+    # Everything the server side logged (the test's own HTTP client is not the server).
+    logged = "\n".join(record.getMessage() + " " + str(vars(record))
+                       for record in caplog.records if not record.name.startswith("httpx"))
+    assert "/api/partner/v1/makepay/customers" in logged, "requests are logged"
+    assert headers["x-makecrypto-key-secret"] not in logged
+    assert signature not in logged
+    assert "signature=" not in logged
