@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gateway.models import Customer
-from tests.factories import create_api_key, create_company, create_customer
+from gateway.models import AuditEvent, Customer, Subscription
+from tests.factories import create_api_key, create_company, create_customer, create_subscription
+from tests.portal.conftest import make_tenant
 from tests.services import PrivatePostgres
 from tests.support import Gateway, error_codes
 
@@ -86,3 +87,33 @@ async def test_the_pool_survives_a_database_restart_between_requests(
 
     assert after.status_code == 200, after.json()
     assert link.status_code == 200, link.json()
+
+
+async def test_a_portal_mutation_while_the_database_is_down_changes_nothing(
+    start_gateway: Callable[..., Any], private_postgres: PrivatePostgres,
+) -> None:
+    gw: Gateway = await start_gateway(database_url=private_postgres.url)
+    tenant = await make_tenant(gw)
+    subscription = await create_subscription(gw, tenant.company)
+    cancel = """mutation($id: ID!, $key: String) {
+      cancelSubscription(subscriptionId: $id, idempotencyKey: $key) { status } }"""
+
+    await asyncio.to_thread(private_postgres.stop)
+    down = await tenant.portal(cancel, {"id": str(subscription.id), "key": "k-down"})
+    read = await tenant.portal("query { portal { customer { uid } } }")
+    await asyncio.to_thread(private_postgres.start)
+
+    assert down["_status"] == 503
+    assert error_codes(down) == ["UNAVAILABLE"]
+    assert error_codes(read) == ["UNAVAILABLE"]
+    async with gw.state.session_factory() as session:
+        stored = await session.get(Subscription, subscription.id)
+        events = (await session.execute(select(AuditEvent).where(
+            AuditEvent.customer_uid == tenant.customer.uid))).scalars().all()
+    assert stored is not None
+    assert stored.status == "active"
+    assert events == []
+    # The same idempotency key once the database is back: the failure was not recorded
+    # as the key's outcome, so the cancel happens now, once, audited.
+    up = await tenant.portal(cancel, {"id": str(subscription.id), "key": "k-down"})
+    assert up["data"]["cancelSubscription"]["status"] == "cancelled"
