@@ -18,6 +18,7 @@ from tests.services import port_open, wait_until
 
 pytestmark = pytest.mark.slow
 
+PASSWORD = "correct horse battery staple 7"
 CREATE_CUSTOMER = 'mutation { createCustomer(input: {email: "buyer@example.com"}) { uid } }'
 
 
@@ -146,6 +147,7 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
     process_env: dict[str, str], launch: Callable[..., GatewayProcess], tmp_path: Path,
 ) -> None:
     headers = merchant(process_env)
+    cli(process_env, "create-user", "--email", "ops@example.com", "--password", PASSWORD)
     gateway = launch(process_env, "logs").start()
     customer = new_customer(gateway, headers)
     async with httpx.AsyncClient(timeout=10) as client:
@@ -161,6 +163,14 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
             **headers, "x-makecrypto-key-secret": "wrong-" + headers["x-makecrypto-key-secret"]})
         await client.post(link_route(gateway, customer),
                           headers={"x-request-id": "trace-42", **headers})
+        # A dashboard sign-in: its password, session cookie and CSRF token.
+        await client.post(f"{gateway.url}/api/auth/login",
+                          json={"email": "ops@example.com", "password": "wrong-" + PASSWORD})
+        login = await client.post(f"{gateway.url}/api/auth/login",
+                                  json={"email": "ops@example.com", "password": PASSWORD})
+        session_id = login.cookies["makepay_session"]
+        csrf = login.json()["csrfToken"]
+        await client.post(f"{gateway.url}/api/auth/logout", headers={"x-csrf-token": csrf})
     gateway.terminate()
     assert gateway.stopped_cleanly()
 
@@ -172,7 +182,9 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
     assert any(r["request_id"] == "trace-42" and r["status"] == 200 for r in access)
     assert any(r["path"] == "/billing" for r in access)
     text = "\n".join(lines)
-    for secret in (headers["x-makecrypto-key-secret"], signature, "signature="):
+    assert any(r["path"] == "/api/auth/login" and r["status"] == 200 for r in access)
+    for secret in (headers["x-makecrypto-key-secret"], signature, "signature=", PASSWORD,
+                   session_id, csrf):
         assert secret not in text
 
 
