@@ -175,10 +175,7 @@ class RedisStore:
         return value.encode() if isinstance(value, str) else value
 
     async def get_many(self, *keys: str) -> list[bytes | None]:
-        try:
-            values: list[bytes | None] = await self.redis.mget(keys)
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        values: list[bytes | None] = await self._call(lambda: self.redis.mget(keys))
         return values
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
@@ -188,10 +185,7 @@ class RedisStore:
         return bool(await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl), nx=True)))
 
     async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool:
-        try:
-            return bool(await self.redis.set(key, value, ex=max(1, ttl), xx=True))
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return bool(await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl), xx=True)))
 
     async def delete(self, *keys: str) -> None:
         if not keys:

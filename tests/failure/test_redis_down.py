@@ -130,6 +130,7 @@ async def test_a_frozen_redis_is_skipped_after_the_first_timeout(
     gw, headers, customer = setup
     store = gw.state.store
     assert isinstance(store, RedisStore)
+    tenant = await make_tenant(gw, "Portal")
     private_redis.freeze()  # accepts connections, answers nothing: every call would time out
     try:
         statuses = [(await create_link(gw, headers, customer)).status_code for _ in range(5)]
@@ -137,6 +138,11 @@ async def test_a_frozen_redis_is_skipped_after_the_first_timeout(
         assert store.circuit_open
         # After the first timeout the rest were refused without waiting on Redis.
         assert store.short_circuited >= 4
+        refused = store.short_circuited
+        read = await tenant.portal(SUBSCRIPTIONS)
+        assert read["_status"] == 200, read  # the portal's reads skip Redis too
+        assert "errors" not in read
+        assert store.short_circuited > refused
     finally:
         private_redis.thaw()
 
