@@ -29,13 +29,18 @@ class GatewayProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def spawn(self) -> None:
+    def spawn(self, from_env: bool = False) -> None:
+        """`from_env`: port and worker count from PORT and WEB_CONCURRENCY, as the image's
+        command `gateway serve --host 0.0.0.0` takes them."""
+        command = [GATEWAY, "serve", "--host", "127.0.0.1"]
+        env = dict(self.env)
+        if from_env:
+            env |= {"PORT": str(self.port), "WEB_CONCURRENCY": str(self.workers)}
+        else:
+            command += ["--port", str(self.port), "--workers", str(self.workers)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(self.workers)],
-                env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-            )
+                command, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
 
     def ready(self) -> bool:
         assert self.process is not None
@@ -47,8 +52,8 @@ class GatewayProcess:
         except httpx.HTTPError:
             return False
 
-    def start(self) -> GatewayProcess:
-        self.spawn()
+    def start(self, from_env: bool = False) -> GatewayProcess:
+        self.spawn(from_env)
         wait_until(self.ready, "gateway did not become healthy")
         return self
 
