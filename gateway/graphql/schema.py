@@ -24,6 +24,7 @@ from strawberry.types import ExecutionContext
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
 from gateway.graphql.cost import QueryCostLimiter
+from gateway.graphql.execution import SerialRootExecutionContext
 from gateway.graphql.scalars import DateTime
 from gateway.metrics import OperationLabel
 from gateway.payment.mutations import PaymentMutation
@@ -78,6 +79,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
+        execution_context_class=SerialRootExecutionContext,
     )
 
 
