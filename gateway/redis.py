@@ -48,24 +48,52 @@ class RateDecision:
 # edge, and unlike a sliding log it stores one number. Redis' own clock is used so
 # that every gateway process shares one timeline. cost 0 asks "would one more be
 # allowed?" without spending (used to refuse IPs over their failure budget).
-_GCRA = """
+_GCRA_FUNCTION = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - period
-if now < allow_at then
-  return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+local function gcra(key, interval, period, cost)
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - period
+  if now < allow_at then
+    return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+  end
+  if cost > 0 then
+    tat = new_tat
+    redis.call('SET', key, string.format('%.0f', tat), 'PX', math.ceil(tat - now))
+  end
+  return {1, math.floor((period - (tat - now)) / interval), 0, math.ceil(tat - now)}
 end
-if cost > 0 then
-  tat = new_tat
-  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tat - now))
+"""
+_GCRA = _GCRA_FUNCTION + """
+return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+"""
+# Everything a portal request asks of the store, in one round trip and in the order
+# the answers take precedence: the client IP's failure budget (a peek: an IP past it
+# learns nothing more), the customer's revocation and the link's cached verification,
+# then one request from the link's budget, not spent on a revoked link.
+# KEYS: the IP's failure budget, the revocation, the verified link, the link's budget.
+# ARGV: the IP budget's interval and period (ms), the link budget's, the link's issue time.
+#
+# Slots: the last three keys carry the {company} hash tag; the IP's does not, since
+# failed API keys and sign-ins, which name no company, spend the same budget. A
+# per-company copy of that budget would let an IP spread its guesses over many
+# companies and get one budget each, so the script reads the global key and needs a
+# single Redis (the gateway's client is not a Cluster client). Under Redis Cluster the
+# peek would have to become a call of its own, ahead of this script.
+_PORTAL_GATE = _GCRA_FUNCTION + """
+local ip = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 0)
+if ip[1] == 0 then
+  return {ip[1], ip[2], ip[3], ip[4], false, false}
 end
-return {1, math.floor((period - (tat - now)) / interval), 0, math.ceil(tat - now)}
+local revoked = redis.call('GET', KEYS[2])
+local verified = redis.call('GET', KEYS[3])
+if revoked and tonumber(revoked) >= tonumber(ARGV[5]) then
+  return {ip[1], ip[2], ip[3], ip[4], revoked, verified}
+end
+local hit = gcra(KEYS[4], tonumber(ARGV[3]), tonumber(ARGV[4]), 1)
+return {ip[1], ip[2], ip[3], ip[4], revoked, verified, hit[1], hit[2], hit[3], hit[4]}
 """
 
 
@@ -79,14 +107,43 @@ def _decision(limit: int, allowed: int, remaining: int, retry_ms: int, reset_ms:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PortalGate:
+    """The store's part of checking one portal request (see _PORTAL_GATE)."""
+
+    ip_key: str
+    ip_limit: int
+    revocation_key: str
+    verified_key: str
+    rate_key: str
+    rate_limit: int
+    issued_at: int  # the link's; a revocation at or after it covers the link
+    period: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class PortalGateResult:
+    ip: RateDecision  # refused: the IP is past its failure budget and nothing else was read
+    revoked: int | None  # the customer's revocation cutoff, if Redis holds one
+    verified: int | None  # when the link's verification was cached, if it was
+    rate: RateDecision | None  # the link's budget; None when not spent (IP refused, link revoked)
+
+
+def _gate_result(gate: PortalGate, raw: list[bytes | int | None]) -> PortalGateResult:
+    ip = _decision(gate.ip_limit, *(int(v or 0) for v in raw[:4]))
+    revoked, verified = (int(v) if v is not None else None for v in raw[4:6])
+    rate = _decision(gate.rate_limit, *(int(v or 0) for v in raw[6:10])) if len(raw) > 6 else None
+    return PortalGateResult(ip, revoked, verified, rate)
+
+
 class Store(Protocol):
     async def rate_hit(self, key: str, limit: int, period: int = 60) -> RateDecision: ...
 
     async def rate_peek(self, key: str, limit: int, period: int = 60) -> RateDecision: ...
 
-    async def get(self, key: str) -> bytes | None: ...
+    async def portal_gate(self, gate: PortalGate) -> PortalGateResult: ...
 
-    async def get_many(self, *keys: str) -> list[bytes | None]: ...
+    async def get(self, key: str) -> bytes | None: ...
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None: ...
 
@@ -122,6 +179,7 @@ class RedisStore:
             max_connections=256,
         )
         self._gcra = self.redis.register_script(_GCRA)
+        self._portal_gate = self.redis.register_script(_PORTAL_GATE)
         self.cooldown = cooldown
         self._open_until = 0.0  # time.monotonic() before which calls fail fast; 0: closed
         self.short_circuited = 0  # calls refused without touching Redis
@@ -170,16 +228,18 @@ class RedisStore:
     async def rate_peek(self, key: str, limit: int, period: int = 60) -> RateDecision:
         return await self._rate(key, limit, period, 0)
 
+    async def portal_gate(self, gate: PortalGate) -> PortalGateResult:
+        period_ms = gate.period * 1000
+        raw = await self._call(lambda: self._portal_gate(
+            keys=[gate.ip_key, gate.revocation_key, gate.verified_key, gate.rate_key],
+            args=[period_ms / gate.ip_limit, period_ms, period_ms / gate.rate_limit, period_ms,
+                  gate.issued_at],
+        ))
+        return _gate_result(gate, list(raw))
+
     async def get(self, key: str) -> bytes | None:
         value = await self._call(lambda: self.redis.get(key))
         return value.encode() if isinstance(value, str) else value
-
-    async def get_many(self, *keys: str) -> list[bytes | None]:
-        try:
-            values: list[bytes | None] = await self.redis.mget(keys)
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        return values
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
         await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl)))
@@ -244,7 +304,9 @@ class MemoryStore:
         self._sweep()
 
     def _rate(self, key: str, limit: int, period: int, cost: int) -> RateDecision:
-        now = self._now() * 1000
+        # Whole milliseconds, as the script's clock: with a fractional `now` against a
+        # stored arrival time rounded up, the last request of a burst could be refused.
+        now = float(math.floor(self._now() * 1000))
         period_ms = period * 1000
         interval = period_ms / limit
         stored = self._live(key)
@@ -264,11 +326,20 @@ class MemoryStore:
     async def rate_peek(self, key: str, limit: int, period: int = 60) -> RateDecision:
         return self._rate(key, limit, period, 0)
 
+    async def portal_gate(self, gate: PortalGate) -> PortalGateResult:
+        # No await between the steps: atomic for this process, as the script is for Redis.
+        ip = self._rate(gate.ip_key, gate.ip_limit, gate.period, 0)
+        if not ip.allowed:
+            return PortalGateResult(ip, None, None, None)
+        revoked, verified = (int(v) if (v := self._live(key)) is not None else None
+                             for key in (gate.revocation_key, gate.verified_key))
+        if revoked is not None and revoked >= gate.issued_at:
+            return PortalGateResult(ip, revoked, verified, None)
+        rate = self._rate(gate.rate_key, gate.rate_limit, gate.period, 1)
+        return PortalGateResult(ip, revoked, verified, rate)
+
     async def get(self, key: str) -> bytes | None:
         return self._live(key)
-
-    async def get_many(self, *keys: str) -> list[bytes | None]:
-        return [self._live(key) for key in keys]
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
         self._put(key, value, max(1, ttl))
