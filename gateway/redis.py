@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol, TypeVar
 
 from redis.asyncio import Redis
@@ -97,6 +98,20 @@ return {ip[1], ip[2], ip[3], ip[4], revoked, verified, hit[1], hit[2], hit[3], h
 """
 
 
+# Raise a number, never lower it: for revocation cutoffs, so that an older cutoff
+# written late (a put-back, a replay) cannot undo a newer one.
+_RAISE_TO = """
+local current = tonumber(redis.call('GET', KEYS[1]))
+if current and current >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+# Writes that must reach Redis (revocations) and could not are kept by the process
+# and replayed; past this many (an outage with a flood of revocations) the oldest go,
+# and the database alone enforces those, within RECHECK_SECONDS of the store's return.
+MAX_PENDING_WRITES = 10_000
+
+
 def _decision(limit: int, allowed: int, remaining: int, retry_ms: int, reset_ms: int) -> RateDecision:
     return RateDecision(
         allowed=bool(allowed),
@@ -143,6 +158,18 @@ class Store(Protocol):
 
     async def portal_gate(self, gate: PortalGate) -> PortalGateResult: ...
 
+    async def raise_to(self, key: str, value: int, ttl: int) -> None:
+        """Set `key` to `value` unless it holds a number at least as large. One that
+        cannot be written is kept and written when the store answers again; the
+        call still raises StoreUnavailable."""
+        ...
+
+    @property
+    def unavailable_at(self) -> float | None:
+        """When (the gateway clock's time) this process last found the store
+        unavailable; None if never."""
+        ...
+
     async def get(self, key: str) -> bytes | None: ...
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None: ...
@@ -167,7 +194,7 @@ class RedisStore:
     at once; then one call probes, and its success closes the breaker. Refused
     connections fail fast anyway; what the breaker saves is the timeouts."""
 
-    def __init__(self, url: str, cooldown: float = 2.0) -> None:
+    def __init__(self, url: str, cooldown: float = 2.0, clock: Clock | None = None) -> None:
         # Fail fast when Redis is away: callers degrade (rate limits fail open) rather
         # than hold a request for seconds.
         self.redis: Redis = Redis.from_url(
@@ -180,6 +207,11 @@ class RedisStore:
         )
         self._gcra = self.redis.register_script(_GCRA)
         self._portal_gate = self.redis.register_script(_PORTAL_GATE)
+        self._raise_to = self.redis.register_script(_RAISE_TO)
+        self._clock = clock or SystemClock()
+        self._unavailable_at: float | None = None
+        self._pending: dict[str, tuple[int, float]] = {}  # key: (value, expiry on the clock)
+        self._replaying = False
         self.cooldown = cooldown
         self._open_until = 0.0  # time.monotonic() before which calls fail fast; 0: closed
         self.short_circuited = 0  # calls refused without touching Redis
@@ -193,6 +225,7 @@ class RedisStore:
             now = time.monotonic()
             if now < self._open_until:
                 self.short_circuited += 1
+                self._unavailable_at = self._clock.timestamp()
                 raise StoreUnavailable("Redis failed recently; not retrying yet")
             self._open_until = now + self.cooldown  # this call probes; others still fail fast
 
@@ -201,6 +234,7 @@ class RedisStore:
             log.warning("Redis unavailable (%s); failing fast, retrying every %.1fs",
                         type(exc).__name__, self.cooldown)
         self._open_until = time.monotonic() + self.cooldown
+        self._unavailable_at = self._clock.timestamp()
         return StoreUnavailable(str(exc))
 
     def _succeeded(self) -> None:
@@ -215,7 +249,48 @@ class RedisStore:
         except RedisError as exc:
             raise self._failed(exc) from exc
         self._succeeded()
+        if self._pending and not self._replaying:
+            await self._replay()
         return result
+
+    @property
+    def unavailable_at(self) -> float | None:
+        return self._unavailable_at
+
+    async def raise_to(self, key: str, value: int, ttl: int) -> None:
+        try:
+            await self._call(lambda: self._raise_to(keys=[key], args=[value, max(1, ttl)]))
+        except StoreUnavailable:
+            self._keep(key, value, self._clock.timestamp() + ttl)
+            raise
+
+    def _keep(self, key: str, value: int, expires: float) -> None:
+        kept = self._pending.pop(key, None)
+        if kept is not None and kept[0] >= value:
+            value, expires = kept
+        self._pending[key] = (value, expires)  # re-inserted: the dict stays oldest first
+        while len(self._pending) > MAX_PENDING_WRITES:
+            del self._pending[next(iter(self._pending))]
+
+    async def _replay(self) -> None:
+        """Writes kept while the store was away, now that it answered a call."""
+        self._replaying = True
+        try:
+            replayed = 0
+            for key, (value, expires) in list(self._pending.items()):
+                ttl = math.ceil(expires - self._clock.timestamp())
+                if ttl > 0:
+                    try:
+                        await self._call(partial(self._raise_to, keys=[key], args=[value, ttl]))
+                    except StoreUnavailable:
+                        return  # kept for the next successful call
+                    replayed += 1
+                if self._pending.get(key) == (value, expires):
+                    del self._pending[key]
+            if replayed:
+                log.info("wrote %d revocation(s) kept while Redis was unavailable", replayed)
+        finally:
+            self._replaying = False
 
     async def _rate(self, key: str, limit: int, period: int, cost: int) -> RateDecision:
         period_ms = period * 1000
@@ -338,6 +413,15 @@ class MemoryStore:
         rate = self._rate(gate.rate_key, gate.rate_limit, gate.period, 1)
         return PortalGateResult(ip, revoked, verified, rate)
 
+    async def raise_to(self, key: str, value: int, ttl: int) -> None:
+        current = self._live(key)
+        if current is None or int(current) < value:
+            self._put(key, str(value), max(1, ttl))
+
+    @property
+    def unavailable_at(self) -> float | None:
+        return None
+
     async def get(self, key: str) -> bytes | None:
         return self._live(key)
 
@@ -369,4 +453,4 @@ class MemoryStore:
 
 
 def create_store(url: str | None, clock: Clock | None = None) -> Store:
-    return RedisStore(url) if url else MemoryStore(clock)
+    return RedisStore(url, clock=clock) if url else MemoryStore(clock)

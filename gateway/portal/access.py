@@ -35,6 +35,15 @@ PORTAL_HEADER = "x-makepay-portal"
 # A cached verification spares the database's revocation lookup. Revocations reach
 # Redis at once, but one made while Redis was down exists only in the database, so a
 # cached verification older than this is checked against the database again.
+#
+# Two things shorten that minute. The revoking process keeps the write Redis refused
+# and replays it on its first store call that succeeds (RedisStore.raise_to). And a
+# process that itself found the store unavailable trusts no cached verification for
+# RECHECK_SECONDS after that: the ones written before the outage may predate a
+# revocation made during it, and by the end of that minute they are stale anyway.
+# (No clocks are compared across processes: both times are this process's.) What is
+# left: a process that saw no outage, while the revoking one died or cannot reach
+# Redis, trusts a verification for at most RECHECK_SECONDS after it was written.
 RECHECK_SECONDS = 60
 
 
@@ -111,7 +120,9 @@ class PortalAccessService:
         revoked, verified = (gate.revoked, gate.verified) if gate else (None, None)
         if revoked is not None and revoked >= link.issued_at:
             raise _revoked()
-        if verified is not None and now - verified < RECHECK_SECONDS:
+        outage = self.store.unavailable_at
+        if (verified is not None and now - verified < RECHECK_SECONDS
+                and (outage is None or now - outage >= RECHECK_SECONDS)):
             return
         cutoff = await PortalRevocationRepository(self.session).revoked_before(
             link.company_id, link.customer_uid
@@ -121,7 +132,10 @@ class PortalAccessService:
             if gate is not None:
                 # Redis lost this revocation (made while it was down): put it back.
                 ttl = cutoff + LINK_TTL_SECONDS + self.skew_seconds - now
-                await self._cache(revocation_key, cutoff, ttl)
+                try:
+                    await self.store.raise_to(revocation_key, cutoff, ttl)
+                except StoreUnavailable:
+                    log.warning("revocation not put back: store unavailable")
             raise _revoked()
         if gate is not None:
             verified_key = self.keys.verified_link(link.company_id, link.customer_uid, link.signature)

@@ -91,3 +91,13 @@ async def test_the_links_budget_runs_out(gw: Gateway, store: Store) -> None:
     last = decisions[-1]
     assert last is not None
     assert (last.retry_after >= 1, last.remaining) == (True, 0)
+
+
+async def test_a_revocation_cutoff_is_raised_never_lowered(gw: Gateway, store: Store) -> None:
+    key = gw.state.keys.revocation("acct_gate", "cus_gate")
+    await store.raise_to(key, 2_000, 60)
+    await store.raise_to(key, 1_000, 60)  # an older cutoff written late: a put-back, a replay
+    assert await store.get(key) == b"2000"
+
+    await store.raise_to(key, 3_000, 60)
+    assert await store.get(key) == b"3000"
