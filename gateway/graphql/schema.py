@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from gateway.audit.queries import AuditQuery
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
 from gateway.graphql.cost import QueryCostLimiter
@@ -34,7 +35,7 @@ from gateway.portal.queries import PortalQuery
 from gateway.portal_link.mutations import PortalLinkMutation
 from gateway.subscription.mutations import SubscriptionMutation
 
-QUERIES: tuple[type, ...] = (CustomerQuery, PortalQuery)
+QUERIES: tuple[type, ...] = (CustomerQuery, AuditQuery, PortalQuery)
 MUTATIONS: tuple[type, ...] = (
     CustomerMutation,
     PaymentMutation,
