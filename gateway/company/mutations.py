@@ -4,6 +4,7 @@ import logging
 
 import strawberry
 
+from gateway.company.branding import JSON_KEYS
 from gateway.company.service import CompanyService
 from gateway.company.types import PortalBranding, PortalBrandingInput
 from gateway.graphql.context import Info
@@ -23,5 +24,6 @@ class CompanyMutation:
         branding = await CompanyService(session, info.context.state.clock).update_branding(
             principal.company_id, changes)
         await session.commit()
-        log.info("portal branding changed for %s: %s", principal.company_id, sorted(changes))
+        log.info("portal branding changed for %s: %s", principal.company_id,
+                 ", ".join(sorted(JSON_KEYS[name] for name in changes)))
         return PortalBranding.from_branding(branding)
