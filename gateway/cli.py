@@ -249,6 +249,42 @@ def revoke(user: UserOption, company: CompanyOption, permission: PermissionOptio
     _change_permission(user, company, permission, as_json, add=False)
 
 
+@app.command("set-branding")
+def set_branding(
+    company: Annotated[str, typer.Option(help="The company (acct_...).")],
+    accent_color: Annotated[str | None, typer.Option(
+        help="#RRGGBB with WCAG AA contrast against white; \"\" clears.")] = None,
+    support_email: Annotated[str | None, typer.Option(help="Support email; \"\" clears.")] = None,
+    support_url: Annotated[str | None, typer.Option(help="https:// help page; \"\" clears.")] = None,
+    display_name: Annotated[str | None, typer.Option(
+        help="Shown instead of the company name; \"\" clears.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set a company's portal branding (options not given stay); with no option, show it."""
+    from gateway.company.branding import JSON_KEYS
+    from gateway.company.service import CompanyService
+    from gateway.kit.time import SystemClock
+
+    settings = settings_or_exit()
+    given = {"accent_color": accent_color, "support_email": support_email,
+             "support_url": support_url, "display_name": display_name}
+    changes = {name: value or None for name, value in given.items() if value is not None}
+
+    async def work(session: AsyncSession) -> dict[str, str | None]:
+        service = CompanyService(session, SystemClock())
+        if changes:
+            branding = await service.update_branding(company, changes)
+        else:
+            branding = await service.branding(company)
+        return {key: getattr(branding, name) for name, key in JSON_KEYS.items()}
+
+    branding = run_in_session(settings, as_json, work)
+    emit(as_json, {"ok": True, "companyId": company, "branding": branding},
+         "\n".join([f"Portal branding of {company}:"]
+                   + [f"  {key}: {value if value is not None else '(not set)'}"
+                      for key, value in branding.items()]))
+
+
 @app.command("seed-demo")
 def seed_demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when companies exist.")] = False,

@@ -21,6 +21,9 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from gateway.audit.queries import AuditQuery
+from gateway.company.mutations import CompanyMutation
+from gateway.company.queries import CompanyQuery
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
 from gateway.graphql.cost import QueryCostLimiter
@@ -34,9 +37,10 @@ from gateway.portal.queries import PortalQuery
 from gateway.portal_link.mutations import PortalLinkMutation
 from gateway.subscription.mutations import SubscriptionMutation
 
-QUERIES: tuple[type, ...] = (CustomerQuery, PortalQuery)
+QUERIES: tuple[type, ...] = (CustomerQuery, CompanyQuery, AuditQuery, PortalQuery)
 MUTATIONS: tuple[type, ...] = (
     CustomerMutation,
+    CompanyMutation,
     PaymentMutation,
     PaymentLinkMutation,
     SubscriptionMutation,

@@ -12,7 +12,7 @@ const PAYMENTS_FIELDS = `edges { cursor node { id amount currency status descrip
   pageInfo { hasNextPage endCursor }`;
 const PORTAL_QUERY = `query Portal($first: Int!) {
   portal {
-    company { id name }
+    company { id name branding { accentColor supportEmail supportUrl displayName } }
     expiresAt
     customer { id uid name email clientId createdAt }
     payments(first: $first) { ${PAYMENTS_FIELDS} }
@@ -179,6 +179,18 @@ function newIdempotencyKey() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+function safeHttpsUrl(value) {
+  const href = safeHttpUrl(value);
+  return href && href.startsWith("https:") ? href : null;
+}
+
+// RFC 6068: characters such as ? # % in an address are percent-encoded, @ is not.
+function mailtoHref(email) {
+  const at = email.lastIndexOf("@");
+  if (at < 1 || at === email.length - 1) return null;
+  return `mailto:${encodeURIComponent(email.slice(0, at))}@${encodeURIComponent(email.slice(at + 1))}`;
+}
+
 function safeHttpUrl(value) {
   try {
     const url = new URL(value);
@@ -280,6 +292,9 @@ function stopCountdown() {
 const ICONS = {
   clock: "M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13ZM0 8a8 8 0 1 1 16 0A8 8 0 0 1 0 8Zm8.75-4.25v3.94l2.53 2.53-1.06 1.06-2.97-2.97V3.75h1.5Z",
   lock: "M4.5 7V5a3.5 3.5 0 1 1 7 0v2h.5A1.5 1.5 0 0 1 13.5 8.5v5A1.5 1.5 0 0 1 12 15H4a1.5 1.5 0 0 1-1.5-1.5v-5A1.5 1.5 0 0 1 4 7h.5Zm1.5 0h4V5a2 2 0 1 0-4 0v2Z",
+  // Holes are drawn against the outline's direction (nonzero fill).
+  mail: "M0 4.5A1.5 1.5 0 0 1 1.5 3h13A1.5 1.5 0 0 1 16 4.5v7a1.5 1.5 0 0 1-1.5 1.5h-13A1.5 1.5 0 0 1 0 11.5v-7Zm1.5.7v6.3h13V5.2L8 9.6 1.5 5.2Zm1.4-.7L8 7.9l5.1-3.4H2.9Z",
+  external: "M9 1.5h5.5V7H13V4.06L7.53 9.53 6.47 8.47 11.94 3H9V1.5ZM1.5 3.5A1.5 1.5 0 0 1 3 2h4v1.5H3v9.5h9.5V9H14v4a1.5 1.5 0 0 1-1.5 1.5H3A1.5 1.5 0 0 1 1.5 13V3.5Z",
   alert: "M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13ZM0 8a8 8 0 1 1 16 0A8 8 0 0 1 0 8Zm7.25-4h1.5v5h-1.5V4Zm0 6.5h1.5V12h-1.5v-1.5Z",
 };
 
@@ -428,8 +443,35 @@ async function load(retrying = false) {
 
 // ---------------------------------------------------------------- render
 
+// The merchant's own name for the portal, when they set one.
+function merchantName() {
+  return state.company.branding?.displayName || state.company.name;
+}
+
+const ACCENT = /^#[0-9a-f]{6}$/i;
+
+// The merchant's accent colour (the server refuses colours without AA contrast)
+// goes into the stylesheet's custom properties through the CSSOM, which the page's
+// Content-Security-Policy allows; inline style attributes it does not.
+function applyAccent(color) {
+  const root = document.documentElement.style;
+  if (!color || !ACCENT.test(color)) {
+    root.removeProperty("--brand");
+    root.removeProperty("--brand-strong");
+    return;
+  }
+  root.setProperty("--brand", color);
+  root.setProperty("--brand-strong", darken(color, 0.85));
+}
+
+function darken(hex, factor) {
+  const channels = [1, 3, 5].map((i) => Math.round(Number.parseInt(hex.slice(i, i + 2), 16) * factor));
+  return `#${channels.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
+}
+
 function renderHeader() {
-  const name = state.company.name;
+  applyAccent(state.company.branding?.accentColor);
+  const name = merchantName();
   document.getElementById("company-name").textContent = name;
   const mark = document.querySelector(".brand-mark");
   mark.textContent = name.trim().charAt(0).toUpperCase();
@@ -457,7 +499,7 @@ function renderPortal() {
   main.replaceChildren(
     h("div", { class: "page-heading" },
       h("h1", { id: "page-title", tabindex: "-1" }, "Billing"),
-      h("p", { class: "lede", id: "greeting" }, `${greeting}, here are your subscriptions and payments with ${state.company.name}.`)),
+      h("p", { class: "lede", id: "greeting" }, `${greeting}, here are your subscriptions and payments with ${merchantName()}.`)),
     h("div", { class: "layout" },
       renderSubscriptions(),
       renderPaymentLinks(),
@@ -479,7 +521,28 @@ function renderProfile() {
   return section("profile", "Account", null,
     h("dl", { class: "details" },
       rows.map(([term, value]) => h("div", { class: "detail" }, h("dt", {}, term), h("dd", {}, value)))),
-    h("p", { class: "fine-print" }, "To change your email, contact the merchant."));
+    renderSupport());
+}
+
+// The merchant's support contacts, when they set them (validated by the server;
+// checked again here before they become links).
+function renderSupport() {
+  const branding = state.company.branding ?? {};
+  const email = branding.supportEmail ? mailtoHref(branding.supportEmail) : null;
+  const url = branding.supportUrl ? safeHttpsUrl(branding.supportUrl) : null;
+  if (!email && !url) return h("p", { class: "fine-print" }, "To change your email, contact the merchant.");
+  return h("div", { class: "support", id: "support" },
+    h("h3", {}, "Need help?"),
+    h("p", {}, `For questions about a charge, or to change your email, contact ${merchantName()}.`),
+    h("ul", { class: "support-links" },
+      email
+        ? h("li", {}, h("a", { href: email, id: "support-email" },
+          icon("mail"), h("span", { class: "break" }, branding.supportEmail)))
+        : null,
+      url
+        ? h("li", {}, h("a", { href: url, id: "support-url", target: "_blank", rel: "noopener noreferrer" },
+          icon("external"), "Help centre", hidden(" (opens in a new tab)")))
+        : null));
 }
 
 function renderNameField() {
@@ -585,7 +648,7 @@ function updateGreeting() {
   const greeting = document.getElementById("greeting");
   if (!greeting) return;
   const first = state.customer.name ? `Hi ${state.customer.name.split(/\s+/)[0]}` : "Your billing";
-  greeting.textContent = `${first}, here are your subscriptions and payments with ${state.company.name}.`;
+  greeting.textContent = `${first}, here are your subscriptions and payments with ${merchantName()}.`;
 }
 
 function actionErrorMessage(error, what) {
