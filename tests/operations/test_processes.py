@@ -191,7 +191,8 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
 async def test_metrics_add_up_across_worker_processes(
     process_env: dict[str, str], launch: Callable[..., GatewayProcess], tmp_path: Path,
 ) -> None:
-    gateway = launch(process_env, "workers", workers=2).start(from_env=True)
+    env = {**process_env, "SHUTDOWN_DRAIN_SECONDS": "1"}
+    gateway = launch(env, "workers", workers=2).start(from_env=True)
     route = "/api/partner/v1/makepay/customers/{customer_id}/portal"
     metrics_dir = tmp_path / "metrics"
 
@@ -207,7 +208,18 @@ async def test_metrics_add_up_across_worker_processes(
                                    for _ in range(10)))
             sent += 10
         scrapes = [(await client.get(f"{gateway.url}/metrics")).text for _ in range(6)]
-    gateway.terminate()
+        # SIGTERM to the supervisor reaches both workers, which drain before stopping.
+        gateway.terminate()
+        for _ in range(100):  # until the signal has arrived
+            ready = await client.get(f"{gateway.url}/readyz")
+            if ready.status_code == 503:
+                break
+            await asyncio.sleep(0.02)
+        draining = [(await client.get(f"{gateway.url}/readyz")).json() for _ in range(4)]
+        served = await client.get(f"{gateway.url}/healthz")
+    assert ready.json()["draining"] is True
+    assert all(body.get("draining") for body in draining), draining
+    assert served.status_code == 200  # still serving while it drains
     assert gateway.stopped_cleanly()
 
     def total(scrape: str, pattern: str) -> float:
