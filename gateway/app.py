@@ -25,6 +25,7 @@ from gateway.graphql.view import GraphQLEndpoint
 from gateway.keys import Keys
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
 from gateway.kit.time import Clock, SystemClock
+from gateway.lifecycle import draining, install_drain
 from gateway.metrics import MetricsMiddleware, metrics_endpoint
 from gateway.middleware import RequestMiddleware
 from gateway.rate_limit.limiter import RateLimiter
@@ -107,6 +108,9 @@ async def readyz(request: Request) -> Response:
     except Exception:  # any failure means not ready
         checks["database"] = False
     checks["redis"] = await state.store.ping()
+    if draining.is_set():
+        return JSONResponse({"ok": False, "draining": True, "checks": checks}, status_code=503,
+                            headers=NO_STORE)
     # Only the database decides readiness: without Redis the gateway degrades (limits
     # fail open, portal mutations answer UNAVAILABLE), and failing every replica's
     # check at once would turn a degraded service into an outage.
@@ -130,6 +134,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = build_state(settings, clock, store)
         app.state.gateway = state
+        install_drain(settings.shutdown_drain_seconds)
         try:
             yield
         finally:

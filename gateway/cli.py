@@ -73,21 +73,26 @@ def run_in_session(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    port: Annotated[int, typer.Option(envvar="PORT", help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, envvar="WEB_CONCURRENCY",
+                                         help="Worker processes.")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log one line per request (no query strings).")] = True,
 ) -> None:
     """Serve the gateway with uvicorn (uvloop, httptools)."""
     import uvicorn
 
     from gateway.logging import configure_logging
+    from gateway.metrics import clear_multiprocess_dir
 
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.log_json)
+    clear_multiprocess_dir()
     if not access_log:
         import logging
+        import os
 
         logging.getLogger("gateway.access").disabled = True
+        os.environ["GATEWAY_ACCESS_LOG"] = "false"  # for worker processes (gateway.asgi)
     uvicorn.run(
         "gateway.asgi:app",
         host=host,

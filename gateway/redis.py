@@ -9,6 +9,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol, TypeVar
 
 from redis.asyncio import Redis
@@ -48,25 +49,67 @@ class RateDecision:
 # edge, and unlike a sliding log it stores one number. Redis' own clock is used so
 # that every gateway process shares one timeline. cost 0 asks "would one more be
 # allowed?" without spending (used to refuse IPs over their failure budget).
-_GCRA = """
+_GCRA_FUNCTION = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - period
-if now < allow_at then
-  return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+local function gcra(key, interval, period, cost)
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - period
+  if now < allow_at then
+    return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+  end
+  if cost > 0 then
+    tat = new_tat
+    redis.call('SET', key, string.format('%.0f', tat), 'PX', math.ceil(tat - now))
+  end
+  return {1, math.floor((period - (tat - now)) / interval), 0, math.ceil(tat - now)}
 end
-if cost > 0 then
-  tat = new_tat
-  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tat - now))
-end
-return {1, math.floor((period - (tat - now)) / interval), 0, math.ceil(tat - now)}
 """
+_GCRA = _GCRA_FUNCTION + """
+return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+"""
+# Everything a portal request asks of the store, in one round trip and in the order
+# the answers take precedence: the client IP's failure budget (a peek: an IP past it
+# learns nothing more), the customer's revocation and the link's cached verification,
+# then one request from the link's budget, not spent on a revoked link.
+# KEYS: the IP's failure budget, the revocation, the verified link, the link's budget.
+# ARGV: the IP budget's interval and period (ms), the link budget's, the link's issue time.
+#
+# Slots: the last three keys carry the {company} hash tag; the IP's does not, since
+# failed API keys and sign-ins, which name no company, spend the same budget. A
+# per-company copy of that budget would let an IP spread its guesses over many
+# companies and get one budget each, so the script reads the global key and needs a
+# single Redis (the gateway's client is not a Cluster client). Under Redis Cluster the
+# peek would have to become a call of its own, ahead of this script.
+_PORTAL_GATE = _GCRA_FUNCTION + """
+local ip = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 0)
+if ip[1] == 0 then
+  return {ip[1], ip[2], ip[3], ip[4], false, false}
+end
+local revoked = redis.call('GET', KEYS[2])
+local verified = redis.call('GET', KEYS[3])
+if revoked and tonumber(revoked) >= tonumber(ARGV[5]) then
+  return {ip[1], ip[2], ip[3], ip[4], revoked, verified}
+end
+local hit = gcra(KEYS[4], tonumber(ARGV[3]), tonumber(ARGV[4]), 1)
+return {ip[1], ip[2], ip[3], ip[4], revoked, verified, hit[1], hit[2], hit[3], hit[4]}
+"""
+
+
+# Raise a number, never lower it: for revocation cutoffs, so that an older cutoff
+# written late (a put-back, a replay) cannot undo a newer one.
+_RAISE_TO = """
+local current = tonumber(redis.call('GET', KEYS[1]))
+if current and current >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+return 1
+"""
+# Writes that must reach Redis (revocations) and could not are kept by the process
+# and replayed; past this many (an outage with a flood of revocations) the oldest go,
+# and the database alone enforces those, within RECHECK_SECONDS of the store's return.
+MAX_PENDING_WRITES = 10_000
 
 
 def _decision(limit: int, allowed: int, remaining: int, retry_ms: int, reset_ms: int) -> RateDecision:
@@ -79,14 +122,55 @@ def _decision(limit: int, allowed: int, remaining: int, retry_ms: int, reset_ms:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PortalGate:
+    """The store's part of checking one portal request (see _PORTAL_GATE)."""
+
+    ip_key: str
+    ip_limit: int
+    revocation_key: str
+    verified_key: str
+    rate_key: str
+    rate_limit: int
+    issued_at: int  # the link's; a revocation at or after it covers the link
+    period: int = 60
+
+
+@dataclass(frozen=True, slots=True)
+class PortalGateResult:
+    ip: RateDecision  # refused: the IP is past its failure budget and nothing else was read
+    revoked: int | None  # the customer's revocation cutoff, if Redis holds one
+    verified: int | None  # when the link's verification was cached, if it was
+    rate: RateDecision | None  # the link's budget; None when not spent (IP refused, link revoked)
+
+
+def _gate_result(gate: PortalGate, raw: list[bytes | int | None]) -> PortalGateResult:
+    ip = _decision(gate.ip_limit, *(int(v or 0) for v in raw[:4]))
+    revoked, verified = (int(v) if v is not None else None for v in raw[4:6])
+    rate = _decision(gate.rate_limit, *(int(v or 0) for v in raw[6:10])) if len(raw) > 6 else None
+    return PortalGateResult(ip, revoked, verified, rate)
+
+
 class Store(Protocol):
     async def rate_hit(self, key: str, limit: int, period: int = 60) -> RateDecision: ...
 
     async def rate_peek(self, key: str, limit: int, period: int = 60) -> RateDecision: ...
 
-    async def get(self, key: str) -> bytes | None: ...
+    async def portal_gate(self, gate: PortalGate) -> PortalGateResult: ...
 
-    async def get_many(self, *keys: str) -> list[bytes | None]: ...
+    async def raise_to(self, key: str, value: int, ttl: int) -> None:
+        """Set `key` to `value` unless it holds a number at least as large. One that
+        cannot be written is kept and written when the store answers again; the
+        call still raises StoreUnavailable."""
+        ...
+
+    @property
+    def unavailable_at(self) -> float | None:
+        """When (the gateway clock's time) this process last found the store
+        unavailable; None if never."""
+        ...
+
+    async def get(self, key: str) -> bytes | None: ...
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None: ...
 
@@ -110,7 +194,7 @@ class RedisStore:
     at once; then one call probes, and its success closes the breaker. Refused
     connections fail fast anyway; what the breaker saves is the timeouts."""
 
-    def __init__(self, url: str, cooldown: float = 2.0) -> None:
+    def __init__(self, url: str, cooldown: float = 2.0, clock: Clock | None = None) -> None:
         # Fail fast when Redis is away: callers degrade (rate limits fail open) rather
         # than hold a request for seconds.
         self.redis: Redis = Redis.from_url(
@@ -122,6 +206,12 @@ class RedisStore:
             max_connections=256,
         )
         self._gcra = self.redis.register_script(_GCRA)
+        self._portal_gate = self.redis.register_script(_PORTAL_GATE)
+        self._raise_to = self.redis.register_script(_RAISE_TO)
+        self._clock = clock or SystemClock()
+        self._unavailable_at: float | None = None
+        self._pending: dict[str, tuple[int, float]] = {}  # key: (value, expiry on the clock)
+        self._replaying = False
         self.cooldown = cooldown
         self._open_until = 0.0  # time.monotonic() before which calls fail fast; 0: closed
         self.short_circuited = 0  # calls refused without touching Redis
@@ -135,6 +225,7 @@ class RedisStore:
             now = time.monotonic()
             if now < self._open_until:
                 self.short_circuited += 1
+                self._unavailable_at = self._clock.timestamp()
                 raise StoreUnavailable("Redis failed recently; not retrying yet")
             self._open_until = now + self.cooldown  # this call probes; others still fail fast
 
@@ -143,6 +234,7 @@ class RedisStore:
             log.warning("Redis unavailable (%s); failing fast, retrying every %.1fs",
                         type(exc).__name__, self.cooldown)
         self._open_until = time.monotonic() + self.cooldown
+        self._unavailable_at = self._clock.timestamp()
         return StoreUnavailable(str(exc))
 
     def _succeeded(self) -> None:
@@ -157,7 +249,48 @@ class RedisStore:
         except RedisError as exc:
             raise self._failed(exc) from exc
         self._succeeded()
+        if self._pending and not self._replaying:
+            await self._replay()
         return result
+
+    @property
+    def unavailable_at(self) -> float | None:
+        return self._unavailable_at
+
+    async def raise_to(self, key: str, value: int, ttl: int) -> None:
+        try:
+            await self._call(lambda: self._raise_to(keys=[key], args=[value, max(1, ttl)]))
+        except StoreUnavailable:
+            self._keep(key, value, self._clock.timestamp() + ttl)
+            raise
+
+    def _keep(self, key: str, value: int, expires: float) -> None:
+        kept = self._pending.pop(key, None)
+        if kept is not None and kept[0] >= value:
+            value, expires = kept
+        self._pending[key] = (value, expires)  # re-inserted: the dict stays oldest first
+        while len(self._pending) > MAX_PENDING_WRITES:
+            del self._pending[next(iter(self._pending))]
+
+    async def _replay(self) -> None:
+        """Writes kept while the store was away, now that it answered a call."""
+        self._replaying = True
+        try:
+            replayed = 0
+            for key, (value, expires) in list(self._pending.items()):
+                ttl = math.ceil(expires - self._clock.timestamp())
+                if ttl > 0:
+                    try:
+                        await self._call(partial(self._raise_to, keys=[key], args=[value, ttl]))
+                    except StoreUnavailable:
+                        return  # kept for the next successful call
+                    replayed += 1
+                if self._pending.get(key) == (value, expires):
+                    del self._pending[key]
+            if replayed:
+                log.info("wrote %d revocation(s) kept while Redis was unavailable", replayed)
+        finally:
+            self._replaying = False
 
     async def _rate(self, key: str, limit: int, period: int, cost: int) -> RateDecision:
         period_ms = period * 1000
@@ -170,16 +303,18 @@ class RedisStore:
     async def rate_peek(self, key: str, limit: int, period: int = 60) -> RateDecision:
         return await self._rate(key, limit, period, 0)
 
+    async def portal_gate(self, gate: PortalGate) -> PortalGateResult:
+        period_ms = gate.period * 1000
+        raw = await self._call(lambda: self._portal_gate(
+            keys=[gate.ip_key, gate.revocation_key, gate.verified_key, gate.rate_key],
+            args=[period_ms / gate.ip_limit, period_ms, period_ms / gate.rate_limit, period_ms,
+                  gate.issued_at],
+        ))
+        return _gate_result(gate, list(raw))
+
     async def get(self, key: str) -> bytes | None:
         value = await self._call(lambda: self.redis.get(key))
         return value.encode() if isinstance(value, str) else value
-
-    async def get_many(self, *keys: str) -> list[bytes | None]:
-        try:
-            values: list[bytes | None] = await self.redis.mget(keys)
-        except RedisError as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        return values
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
         await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl)))
@@ -244,7 +379,9 @@ class MemoryStore:
         self._sweep()
 
     def _rate(self, key: str, limit: int, period: int, cost: int) -> RateDecision:
-        now = self._now() * 1000
+        # Whole milliseconds, as the script's clock: with a fractional `now` against a
+        # stored arrival time rounded up, the last request of a burst could be refused.
+        now = float(math.floor(self._now() * 1000))
         period_ms = period * 1000
         interval = period_ms / limit
         stored = self._live(key)
@@ -264,11 +401,29 @@ class MemoryStore:
     async def rate_peek(self, key: str, limit: int, period: int = 60) -> RateDecision:
         return self._rate(key, limit, period, 0)
 
+    async def portal_gate(self, gate: PortalGate) -> PortalGateResult:
+        # No await between the steps: atomic for this process, as the script is for Redis.
+        ip = self._rate(gate.ip_key, gate.ip_limit, gate.period, 0)
+        if not ip.allowed:
+            return PortalGateResult(ip, None, None, None)
+        revoked, verified = (int(v) if (v := self._live(key)) is not None else None
+                             for key in (gate.revocation_key, gate.verified_key))
+        if revoked is not None and revoked >= gate.issued_at:
+            return PortalGateResult(ip, revoked, verified, None)
+        rate = self._rate(gate.rate_key, gate.rate_limit, gate.period, 1)
+        return PortalGateResult(ip, revoked, verified, rate)
+
+    async def raise_to(self, key: str, value: int, ttl: int) -> None:
+        current = self._live(key)
+        if current is None or int(current) < value:
+            self._put(key, str(value), max(1, ttl))
+
+    @property
+    def unavailable_at(self) -> float | None:
+        return None
+
     async def get(self, key: str) -> bytes | None:
         return self._live(key)
-
-    async def get_many(self, *keys: str) -> list[bytes | None]:
-        return [self._live(key) for key in keys]
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
         self._put(key, value, max(1, ttl))
@@ -298,4 +453,4 @@ class MemoryStore:
 
 
 def create_store(url: str | None, clock: Clock | None = None) -> Store:
-    return RedisStore(url) if url else MemoryStore(clock)
+    return RedisStore(url, clock=clock) if url else MemoryStore(clock)

@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
+from tests.services import PrivateRedis
 from tests.support import Gateway, TestClock
 
 # Property and fuzz tests run the same cases on every run (derandomized: a fixed
@@ -95,6 +96,15 @@ async def redis_cleanup(redis_url: str) -> AsyncIterator[None]:
             await client.delete(key)
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[PrivateRedis]:
+    """A Redis server of the test's own: to stop, freeze, or watch every command of."""
+    server = PrivateRedis()
+    server.start()
+    yield server
+    server.cleanup()
 
 
 @pytest.fixture(params=BACKENDS)

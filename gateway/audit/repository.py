@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.kit.cursor import newest_first_after
 from gateway.models import AuditEvent
 
 
@@ -22,4 +26,24 @@ class AuditEventRepository:
             .where(AuditEvent.company_id == company_id, AuditEvent.customer_uid == customer_uid)
             .order_by(AuditEvent.created_at, AuditEvent.id)  # type: ignore[arg-type]
         )
+        return list((await self.session.execute(query)).scalars())
+
+    async def list(
+        self,
+        company_id: str,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        customer_uid: str | None = None,
+    ) -> list[AuditEvent]:
+        """Newest first; served by the (company, created_at, id) index, or by
+        (company, customer_uid, created_at, id) when filtered by customer."""
+        query = select(AuditEvent).where(AuditEvent.company_id == company_id)
+        if customer_uid is not None:
+            query = query.where(AuditEvent.customer_uid == customer_uid)  # type: ignore[arg-type]
+        if after is not None:
+            query = query.where(newest_first_after(AuditEvent, after))
+        query = query.order_by(
+            AuditEvent.created_at.desc(), AuditEvent.id.desc()  # type: ignore[attr-defined]
+        ).limit(limit)
         return list((await self.session.execute(query)).scalars())

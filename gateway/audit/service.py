@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.repository import AuditEventRepository
+from gateway.customer.service import CustomerService
+from gateway.kit.cursor import Page, check_page_size, decode_cursor
 from gateway.kit.ids import new_uuid
 from gateway.kit.time import Clock
 from gateway.models import AuditEvent
@@ -35,8 +37,29 @@ def _clip(value: str | None, length: int) -> str | None:
 
 class AuditService:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
         self.repo = AuditEventRepository(session)
         self.clock = clock
+
+    async def list(
+        self,
+        company_id: str,
+        *,
+        first: int = 20,
+        after: str | None = None,
+        customer_ref: str | None = None,
+    ) -> Page[AuditEvent]:
+        """The company's events, newest first; `customer_ref` (UUID or UID) must name
+        one of the company's customers, else NotFound, as for every customerId."""
+        check_page_size(first)
+        cursor = decode_cursor(after) if after else None
+        customer_uid = None
+        if customer_ref is not None:
+            customer = await CustomerService(self.session, self.clock).get(company_id, customer_ref)
+            customer_uid = customer.uid
+        rows = await self.repo.list(company_id, limit=first + 1, after=cursor,
+                                    customer_uid=customer_uid)
+        return Page.of(rows, first)
 
     async def record(self, actor: Actor, change: Change, idempotency_key: str | None = None) -> None:
         """Written in the caller's transaction, so the event exists exactly when the change does."""

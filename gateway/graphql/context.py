@@ -13,6 +13,7 @@ from gateway.errors import Forbidden, Unauthenticated
 from gateway.kit.net import client_ip
 from gateway.portal.access import PORTAL_HEADER, PortalAccess, portal_access_service
 from gateway.portal_link.usecases import LinkPrincipal
+from gateway.rate_limit.limiter import PortalBudget
 from gateway.state import State
 
 if TYPE_CHECKING:
@@ -55,12 +56,19 @@ class Context:
             self._merchant = await authenticate_api_key(self.state, self.request, self.client_ip)
         return self._merchant
 
-    async def portal(self) -> PortalAccess:
-        """The request's signed portal link (header x-makepay-portal), verified once."""
+    async def portal(self, budget: PortalBudget) -> PortalAccess:
+        """The request's signed portal link (header x-makepay-portal), verified once,
+        and one request from the link's `budget` for each field that calls this."""
         if self._portal is None:
-            self._portal = await portal_access_service(self.state, self.session).verify(
-                self.request.headers.get(PORTAL_HEADER), self.client_ip
+            self._portal, decision = await portal_access_service(self.state, self.session).verify(
+                self.request.headers.get(PORTAL_HEADER), self.client_ip, budget
             )
+        else:
+            link = self._portal.link
+            decision = await self.state.limiter.portal(
+                budget, link.company_id, link.customer_uid, link.signature)
+        if decision is not None:
+            self.response_headers.update(decision.headers())
         return self._portal
 
     async def link_principal(self, company_id: str | None) -> LinkPrincipal:

@@ -13,6 +13,8 @@ class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_company_created", "company_id", "created_at", "id"),
+        Index("ix_audit_events_company_customer_created",
+              "company_id", "customer_uid", "created_at", "id"),
     )
 
     id: uuid.UUID = Field(primary_key=True)

@@ -1,8 +1,14 @@
 """Who a portal request speaks for: the signed link in the `x-makepay-portal` header.
 
-Order matters. The per-IP failure budget is checked first, so an IP past it is
-refused unchecked; then the HMAC and expiry (no I/O); then revocation; only then
-is any customer data read."""
+Order matters. The per-IP failure budget comes first, so an IP past it is refused
+whatever it sends; then the HMAC and expiry (no I/O); then revocation and the
+link's rate budget; only then is any customer data read.
+
+The store is asked once per request: the HMAC and expiry are computed before it,
+since they cost nothing, and its one answer carries the IP budget, the revocation,
+the cached verification and the link's budget (redis._PORTAL_GATE). The IP budget's
+verdict is applied first, so the precedence above holds: an IP past its budget gets
+429 for a forged, an expired and a genuine link alike, and learns nothing from it."""
 
 from __future__ import annotations
 
@@ -12,14 +18,14 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.customer.repository import CustomerRepository
-from gateway.errors import PortalLinkInvalid
+from gateway.errors import PortalLinkExpired, PortalLinkInvalid
 from gateway.keys import Keys
 from gateway.kit.match import CustomerMatch
 from gateway.kit.time import Clock
 from gateway.models import Company, Customer
 from gateway.portal_link.repository import PortalRevocationRepository
-from gateway.rate_limit.limiter import RateLimiter
-from gateway.redis import Store, StoreUnavailable
+from gateway.rate_limit.limiter import PortalBudget, RateLimiter
+from gateway.redis import PortalGateResult, RateDecision, Store, StoreUnavailable
 from gateway.signing.link import LINK_TTL_SECONDS, PortalLinkSigner, SignedLink
 from gateway.state import State
 
@@ -29,6 +35,15 @@ PORTAL_HEADER = "x-makepay-portal"
 # A cached verification spares the database's revocation lookup. Revocations reach
 # Redis at once, but one made while Redis was down exists only in the database, so a
 # cached verification older than this is checked against the database again.
+#
+# Two things shorten that minute. The revoking process keeps the write Redis refused
+# and replays it on its first store call that succeeds (RedisStore.raise_to). And a
+# process that itself found the store unavailable trusts no cached verification for
+# RECHECK_SECONDS after that: the ones written before the outage may predate a
+# revocation made during it, and by the end of that minute they are stale anyway.
+# (No clocks are compared across processes: both times are this process's.) What is
+# left: a process that saw no outage, while the revoking one died or cannot reach
+# Redis, trusts a verification for at most RECHECK_SECONDS after it was written.
 RECHECK_SECONDS = 60
 
 
@@ -57,48 +72,73 @@ class PortalAccessService:
     limiter: RateLimiter
     skew_seconds: int
 
-    async def verify(self, query: str | None, client_ip: str) -> PortalAccess:
-        await self.limiter.ensure_not_blocked(client_ip)
-        if not query:
-            raise PortalLinkInvalid("Open the billing portal from the merchant's site.")
+    async def verify(
+        self, query: str | None, client_ip: str, budget: PortalBudget
+    ) -> tuple[PortalAccess, RateDecision | None]:
+        """The link's access, and the decision of its `budget` (None if not counted:
+        the store is down and reads fail open)."""
+        link = await self._signed_link(query, client_ip)
         try:
-            link = self.signer.verify(query)
-        except PortalLinkInvalid:
-            await self.limiter.record_auth_failure(client_ip)
-            raise
-        await self._ensure_not_revoked(link)
+            gate: PortalGateResult | None = await self.store.portal_gate(self.limiter.portal_gate(
+                client_ip, budget, company_id=link.company_id, customer_uid=link.customer_uid,
+                signature=link.signature, issued_at=link.issued_at))
+        except StoreUnavailable as exc:
+            self.limiter.fail_open(exc)  # the IP budget and reads; writes are refused below
+            gate = None
+        if gate is not None:
+            self.limiter.enforce("auth_failures", gate.ip)
+        await self._ensure_not_revoked(link, gate)
+        decision = self.limiter.enforce(budget.metric, gate.rate) if gate and gate.rate else None
         found = await CustomerRepository(self.session).get_with_company(
             link.company_id, None, link.customer_uid
         )
         if found is None:  # a link we signed for a customer since deleted
             raise PortalLinkInvalid()
+        if gate is None and not budget.fails_open:
+            raise StoreUnavailable("portal writes need the store")
         customer, company = found
-        return PortalAccess(link=link, company=company, customer=customer)
+        return PortalAccess(link=link, company=company, customer=customer), decision
 
-    async def _ensure_not_revoked(self, link: SignedLink) -> None:
-        revocation_key = self.keys.revocation(link.company_id, link.customer_uid)
-        verified_key = self.keys.verified_link(link.company_id, link.customer_uid, link.signature)
-        now = int(self.clock.timestamp())
+    async def _signed_link(self, query: str | None, client_ip: str) -> SignedLink:
+        """The HMAC and expiry, computed first (no I/O) but reported only after the IP
+        budget: a forged link spends one failure, or gets 429 once the budget is gone
+        (one store call does both); a missing or expired one only peeks."""
+        if not query:
+            await self.limiter.ensure_not_blocked(client_ip)
+            raise PortalLinkInvalid("Open the billing portal from the merchant's site.")
         try:
-            revoked, verified = await self.store.get_many(revocation_key, verified_key)
-            store_up = True
-        except StoreUnavailable:
-            revoked = verified = None
-            store_up = False
-        if revoked is not None and int(revoked) >= link.issued_at:
+            return self.signer.verify(query)
+        except PortalLinkInvalid:
+            await self.limiter.count_auth_failure(client_ip)
+            raise
+        except PortalLinkExpired:
+            await self.limiter.ensure_not_blocked(client_ip)
+            raise
+
+    async def _ensure_not_revoked(self, link: SignedLink, gate: PortalGateResult | None) -> None:
+        now = int(self.clock.timestamp())
+        revoked, verified = (gate.revoked, gate.verified) if gate else (None, None)
+        if revoked is not None and revoked >= link.issued_at:
             raise _revoked()
-        if verified is not None and now - int(verified) < RECHECK_SECONDS:
+        outage = self.store.unavailable_at
+        if (verified is not None and now - verified < RECHECK_SECONDS
+                and (outage is None or now - outage >= RECHECK_SECONDS)):
             return
         cutoff = await PortalRevocationRepository(self.session).revoked_before(
             link.company_id, link.customer_uid
         )
+        revocation_key = self.keys.revocation(link.company_id, link.customer_uid)
         if cutoff is not None and cutoff >= link.issued_at:
-            if store_up:
+            if gate is not None:
                 # Redis lost this revocation (made while it was down): put it back.
                 ttl = cutoff + LINK_TTL_SECONDS + self.skew_seconds - now
-                await self._cache(revocation_key, cutoff, ttl)
+                try:
+                    await self.store.raise_to(revocation_key, cutoff, ttl)
+                except StoreUnavailable:
+                    log.warning("revocation not put back: store unavailable")
             raise _revoked()
-        if store_up:
+        if gate is not None:
+            verified_key = self.keys.verified_link(link.company_id, link.customer_uid, link.signature)
             await self._cache(verified_key, now, link.expires - now)
 
     async def _cache(self, key: str, value: int, ttl: int) -> None:

@@ -9,6 +9,7 @@ from gateway.graphql.context import Context, Info
 from gateway.portal.access import PortalAccess
 from gateway.portal.service import PortalService
 from gateway.portal.types import PortalCustomer
+from gateway.rate_limit.limiter import PortalBudget
 from gateway.subscription.service import Action
 from gateway.subscription.types import BillingSubscription
 
@@ -22,12 +23,7 @@ IdempotencyKey = Annotated[
 
 
 async def _writer(ctx: Context) -> tuple[PortalAccess, PortalService, Actor]:
-    access = await ctx.portal()
-    decision = await ctx.state.limiter.portal_write(
-        access.company_id, access.customer.uid, access.link.signature
-    )
-    if decision is not None:
-        ctx.response_headers.update(decision.headers())
+    access = await ctx.portal(PortalBudget.write)
     state = ctx.state
     actor = Actor(access.company_id, access.customer.uid, ctx.client_ip,
                   ctx.request.headers.get("user-agent"))

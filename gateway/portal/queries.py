@@ -6,6 +6,7 @@ import strawberry
 
 from gateway.graphql.context import Info
 from gateway.portal.types import Portal
+from gateway.rate_limit.limiter import PortalBudget
 
 
 @strawberry.type
@@ -15,11 +16,5 @@ class PortalQuery:
         "query string in the x-makepay-portal header."
     )
     async def portal(self, info: Info) -> Portal:
-        ctx = info.context
-        access = await ctx.portal()
-        decision = await ctx.state.limiter.portal_read(
-            access.company_id, access.customer.uid, access.link.signature
-        )
-        if decision is not None:
-            ctx.response_headers.update(decision.headers())
+        access = await info.context.portal(PortalBudget.read)
         return Portal(access=access, lock=asyncio.Lock())

@@ -78,12 +78,13 @@ class PortalLinkService:
         )
         await self.session.commit()
         try:
-            await self.store.set(
+            await self.store.raise_to(
                 self.keys.revocation(company_id, customer.uid),
-                str(cutoff),
+                cutoff,
                 LINK_TTL_SECONDS + self.skew_seconds + 60,
             )
         except StoreUnavailable:
-            # The database record is enforced when the store cannot be read.
+            # The database record is enforced when the store cannot be read, and the
+            # store keeps the write to replay when Redis answers again.
             log.warning("revocation stored in the database only: store unavailable")
         return customer, cutoff

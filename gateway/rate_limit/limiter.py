@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import logging
 import time
+from enum import StrEnum
 
 from gateway.config import Settings
 from gateway.errors import RateLimited
 from gateway.keys import Keys
 from gateway.metrics import record_rate_limit_rejection
-from gateway.redis import RateDecision, Store, StoreUnavailable
+from gateway.redis import PortalGate, RateDecision, Store, StoreUnavailable
 
 log = logging.getLogger("gateway.rate_limit")
 _WARN_EVERY_SECONDS = 10.0
@@ -15,6 +16,23 @@ _WARN_EVERY_SECONDS = 10.0
 # 15 min / limit. Counted for unknown emails too, so a 429 says nothing about
 # whether an account exists.
 LOGIN_FAILURE_PERIOD_SECONDS = 15 * 60
+
+
+class PortalBudget(StrEnum):
+    """A portal link's two budgets: reads (the portal query) and writes (per mutation field)."""
+
+    read = "r"
+    write = "w"
+
+    @property
+    def metric(self) -> str:
+        return "portal_reads" if self is PortalBudget.read else "portal_writes"
+
+    @property
+    def fails_open(self) -> bool:
+        # Writes fail closed: portal mutations answer UNAVAILABLE without the store,
+        # since their replay protection lives there too.
+        return self is PortalBudget.read
 
 
 class RateLimiter:
@@ -27,7 +45,7 @@ class RateLimiter:
         self.settings = settings
         self._last_warning = 0.0
 
-    def _fail_open(self, exc: StoreUnavailable) -> None:
+    def fail_open(self, exc: StoreUnavailable) -> None:
         now = time.monotonic()
         if now - self._last_warning > _WARN_EVERY_SECONDS:
             self._last_warning = now
@@ -39,8 +57,12 @@ class RateLimiter:
         except StoreUnavailable as exc:
             if not fail_open:
                 raise
-            self._fail_open(exc)
+            self.fail_open(exc)
             return None
+        return self.enforce(name, decision)
+
+    @staticmethod
+    def enforce(name: str, decision: RateDecision) -> RateDecision:
         if not decision.allowed:
             record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
@@ -53,28 +75,40 @@ class RateLimiter:
             self.settings.rate_limit_links_per_minute,
         )
 
-    async def portal_read(self, company_id: str, customer_uid: str, signature: str) -> RateDecision | None:
-        return await self._hit(
-            "portal_reads",
-            self.keys.portal_rate(company_id, customer_uid, signature, "r"),
-            self.settings.rate_limit_portal_reads_per_minute,
+    def portal_gate(self, client_ip: str, budget: PortalBudget, *, company_id: str,
+                    customer_uid: str, signature: str, issued_at: int) -> PortalGate:
+        """The store's checks for one portal request, to run in one round trip."""
+        return PortalGate(
+            ip_key=self.keys.auth_failures(client_ip),
+            ip_limit=self.settings.rate_limit_auth_failures_per_minute,
+            revocation_key=self.keys.revocation(company_id, customer_uid),
+            verified_key=self.keys.verified_link(company_id, customer_uid, signature),
+            rate_key=self.keys.portal_rate(company_id, customer_uid, signature, budget.value),
+            rate_limit=self._portal_limit(budget),
+            issued_at=issued_at,
         )
 
-    async def portal_write(self, company_id: str, customer_uid: str, signature: str) -> RateDecision | None:
-        # Fails closed: portal mutations answer UNAVAILABLE without the store, since
-        # their replay protection lives there too.
+    def _portal_limit(self, budget: PortalBudget) -> int:
+        if budget is PortalBudget.read:
+            return self.settings.rate_limit_portal_reads_per_minute
+        return self.settings.rate_limit_portal_writes_per_minute
+
+    async def portal(self, budget: PortalBudget, company_id: str, customer_uid: str,
+                     signature: str) -> RateDecision | None:
+        """One more request from a link's budget, for a request's second portal field
+        (the first is spent with the link's checks, in portal_gate's round trip)."""
         return await self._hit(
-            "portal_writes",
-            self.keys.portal_rate(company_id, customer_uid, signature, "w"),
-            self.settings.rate_limit_portal_writes_per_minute,
-            fail_open=False,
+            budget.metric,
+            self.keys.portal_rate(company_id, customer_uid, signature, budget.value),
+            self._portal_limit(budget),
+            fail_open=budget.fails_open,
         )
 
     async def _refuse_if_spent(self, name: str, key: str, limit: int, period: int) -> None:
         try:
             decision = await self.store.rate_peek(key, limit, period)
         except StoreUnavailable as exc:
-            self._fail_open(exc)
+            self.fail_open(exc)
             return
         if not decision.allowed:
             record_rate_limit_rejection(name)
@@ -84,7 +118,7 @@ class RateLimiter:
         try:
             await self.store.rate_hit(key, limit, period)
         except StoreUnavailable as exc:
-            self._fail_open(exc)
+            self.fail_open(exc)
 
     async def ensure_not_blocked(self, client_ip: str) -> None:
         """Past its failure budget an IP's authentication attempts are refused unchecked."""
@@ -96,6 +130,12 @@ class RateLimiter:
     async def record_auth_failure(self, client_ip: str) -> None:
         await self._spend(self.keys.auth_failures(client_ip),
                           self.settings.rate_limit_auth_failures_per_minute, 60)
+
+    async def count_auth_failure(self, client_ip: str) -> None:
+        """ensure_not_blocked and record_auth_failure in one store call, for a failure
+        found without I/O: spending is refused exactly when the peek would refuse."""
+        await self._hit("auth_failures", self.keys.auth_failures(client_ip),
+                        self.settings.rate_limit_auth_failures_per_minute)
 
     async def ensure_login_allowed(self, email: str) -> None:
         """Past its failure budget an account's sign-ins are refused unchecked, so a
@@ -114,4 +154,4 @@ class RateLimiter:
         try:
             await self.store.delete(self.keys.login_failures(email))
         except StoreUnavailable as exc:
-            self._fail_open(exc)
+            self.fail_open(exc)

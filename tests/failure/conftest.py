@@ -1,21 +1,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from gateway import migrate
 from gateway.config import Settings
-from tests.services import PrivatePostgres, PrivateRedis
-
-
-@pytest.fixture
-def private_redis() -> Iterator[PrivateRedis]:
-    server = PrivateRedis()
-    server.start()
-    yield server
-    server.cleanup()
+from tests.services import PrivatePostgres
 
 
 @pytest.fixture(scope="session")

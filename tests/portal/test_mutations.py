@@ -228,6 +228,23 @@ async def test_writes_are_limited_per_link(start_gateway: Callable[..., Any]) ->
     assert "retry-after" in limited["_headers"]
 
 
+async def test_each_mutation_field_of_a_document_spends_from_the_budget(
+    start_gateway: Callable[..., Any]
+) -> None:
+    gw: Gateway = await start_gateway(rate_limit_portal_writes_per_minute=2)
+    tenant = await make_tenant(gw)
+    three = """mutation { a: updatePortalDisplayName(name: "A") { name }
+                          b: updatePortalDisplayName(name: "B") { name }
+                          c: updatePortalDisplayName(name: "C") { name } }"""
+
+    body = await tenant.portal(three)
+
+    assert error_codes(body) == ["RATE_LIMITED"]
+    assert body["errors"][0]["path"] == ["c"]
+    assert await audit_actions(tenant) == [("customer.rename", "Ada Lovelace", "A"),
+                                           ("customer.rename", "A", "B")]
+
+
 async def test_without_redis_reads_go_on_and_mutations_are_unavailable(
     start_gateway: Callable[..., Any], backend: tuple[str, str]
 ) -> None:

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import strawberry
+
+from gateway.audit.service import AuditService
+from gateway.audit.types import AuditEvent, AuditEventConnection, AuditEventEdge
+from gateway.customer.types import PageInfo
+from gateway.graphql.context import Info
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(
+        description="Your audit trail: every change customers made from the portal, newest "
+        "first. customerId (UUID or UID) keeps one customer's. API key."
+    )
+    async def audit_events(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        customer_id: strawberry.ID | None = None,
+    ) -> AuditEventConnection:
+        principal = await info.context.merchant()
+        service = AuditService(info.context.session, info.context.state.clock)
+        page = await service.list(
+            principal.company_id, first=first, after=after, customer_ref=customer_id
+        )
+        return AuditEventConnection(
+            edges=[AuditEventEdge(cursor=cursor, node=AuditEvent.from_model(row))
+                   for row, cursor in page.with_cursors()],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )
