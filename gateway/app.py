@@ -25,6 +25,7 @@ from gateway.graphql.view import GraphQLEndpoint
 from gateway.keys import Keys
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
 from gateway.kit.time import Clock, SystemClock
+from gateway.lifecycle import draining, install_drain
 from gateway.metrics import MetricsMiddleware, metrics_endpoint
 from gateway.middleware import RequestMiddleware
 from gateway.rate_limit.limiter import RateLimiter
@@ -34,6 +35,7 @@ from gateway.rest import dashboard as dashboard_routes
 from gateway.rest.partner import create_portal_link
 from gateway.signing.link import PortalLinkSigner
 from gateway.state import State
+from gateway.web.page import portal_routes
 
 log = logging.getLogger("gateway")
 # Handled where they are raised (no re-raise into the server): errors with a client
@@ -106,6 +108,9 @@ async def readyz(request: Request) -> Response:
     except Exception:  # any failure means not ready
         checks["database"] = False
     checks["redis"] = await state.store.ping()
+    if draining.is_set():
+        return JSONResponse({"ok": False, "draining": True, "checks": checks}, status_code=503,
+                            headers=NO_STORE)
     # Only the database decides readiness: without Redis the gateway degrades (limits
     # fail open, portal mutations answer UNAVAILABLE), and failing every replica's
     # check at once would turn a degraded service into an outage.
@@ -129,6 +134,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = build_state(settings, clock, store)
         app.state.gateway = state
+        install_drain(settings.shutdown_drain_seconds)
         try:
             yield
         finally:
@@ -148,6 +154,7 @@ def create_app(
         Route("/api/auth/session", auth_routes.current_session, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
+        *portal_routes(),
     ]
     if settings.metrics_enabled:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))

@@ -1,5 +1,18 @@
-"""The ASGI application uvicorn imports: settings from the environment."""
+"""The ASGI application uvicorn imports: settings from the environment.
+
+Each uvicorn worker process imports this module, so logging is configured here too:
+with --workers N the workers do not inherit the parent's logging set-up."""
+
+import logging
+import os
 
 from gateway.app import create_app
+from gateway.config import load_settings
+from gateway.logging import configure_logging
 
-app = create_app()
+settings = load_settings()
+configure_logging(settings.log_level, settings.log_json)
+if os.environ.get("GATEWAY_ACCESS_LOG", "true").lower() == "false":
+    logging.getLogger("gateway.access").disabled = True
+
+app = create_app(settings)

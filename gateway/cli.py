@@ -73,21 +73,26 @@ def run_in_session(
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    port: Annotated[int, typer.Option(envvar="PORT", help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, envvar="WEB_CONCURRENCY",
+                                         help="Worker processes.")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log one line per request (no query strings).")] = True,
 ) -> None:
     """Serve the gateway with uvicorn (uvloop, httptools)."""
     import uvicorn
 
     from gateway.logging import configure_logging
+    from gateway.metrics import clear_multiprocess_dir
 
     settings = settings_or_exit()
     configure_logging(settings.log_level, settings.log_json)
+    clear_multiprocess_dir()
     if not access_log:
         import logging
+        import os
 
         logging.getLogger("gateway.access").disabled = True
+        os.environ["GATEWAY_ACCESS_LOG"] = "false"  # for worker processes (gateway.asgi)
     uvicorn.run(
         "gateway.asgi:app",
         host=host,
@@ -225,29 +230,59 @@ def _change_permission(user: str, company: str, permission: str, as_json: bool, 
          f"{user} on {company}: {', '.join(permissions) or '(no permissions)'}")
 
 
+UserOption = Annotated[str, typer.Option(help="The user's email.")]
+CompanyOption = Annotated[str, typer.Option(help="The company (acct_...).")]
 PermissionOption = Annotated[str, typer.Option(help="e.g. settings.manage, payments.read")]
 
 
 @app.command()
-def grant(
-    user: Annotated[str, typer.Option(help="The user's email.")],
-    company: Annotated[str, typer.Option(help="The company (acct_...).")],
-    permission: PermissionOption,
-    as_json: JsonFlag = False,
-) -> None:
+def grant(user: UserOption, company: CompanyOption, permission: PermissionOption,
+          as_json: JsonFlag = False) -> None:
     """Give a user a permission on a company's team (joining the team if need be)."""
     _change_permission(user, company, permission, as_json, add=True)
 
 
 @app.command()
-def revoke(
-    user: Annotated[str, typer.Option(help="The user's email.")],
-    company: Annotated[str, typer.Option(help="The company (acct_...).")],
-    permission: PermissionOption,
-    as_json: JsonFlag = False,
-) -> None:
+def revoke(user: UserOption, company: CompanyOption, permission: PermissionOption,
+           as_json: JsonFlag = False) -> None:
     """Take a permission away; it applies to the user's next request."""
     _change_permission(user, company, permission, as_json, add=False)
+
+
+@app.command("set-branding")
+def set_branding(
+    company: Annotated[str, typer.Option(help="The company (acct_...).")],
+    accent_color: Annotated[str | None, typer.Option(
+        help="#RRGGBB with WCAG AA contrast against white; \"\" clears.")] = None,
+    support_email: Annotated[str | None, typer.Option(help="Support email; \"\" clears.")] = None,
+    support_url: Annotated[str | None, typer.Option(help="https:// help page; \"\" clears.")] = None,
+    display_name: Annotated[str | None, typer.Option(
+        help="Shown instead of the company name; \"\" clears.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set a company's portal branding (options not given stay); with no option, show it."""
+    from gateway.company.branding import JSON_KEYS
+    from gateway.company.service import CompanyService
+    from gateway.kit.time import SystemClock
+
+    settings = settings_or_exit()
+    given = {"accent_color": accent_color, "support_email": support_email,
+             "support_url": support_url, "display_name": display_name}
+    changes = {name: value or None for name, value in given.items() if value is not None}
+
+    async def work(session: AsyncSession) -> dict[str, str | None]:
+        service = CompanyService(session, SystemClock())
+        if changes:
+            branding = await service.update_branding(company, changes)
+        else:
+            branding = await service.branding(company)
+        return {key: getattr(branding, name) for name, key in JSON_KEYS.items()}
+
+    branding = run_in_session(settings, as_json, work)
+    emit(as_json, {"ok": True, "companyId": company, "branding": branding},
+         "\n".join([f"Portal branding of {company}:"]
+                   + [f"  {key}: {value if value is not None else '(not set)'}"
+                      for key, value in branding.items()]))
 
 
 @app.command("seed-demo")

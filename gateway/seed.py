@@ -22,6 +22,7 @@ from gateway.signing.link import PortalLinkSigner
 from gateway.subscription.service import SubscriptionService
 
 DEMO_COMPANY_ID = "acct_demo"
+DEMO_ACCENT_COLOR = "#0f766e"  # a deep teal: 5.1:1 against the page background
 
 
 async def seed_demo(settings: Settings, session: AsyncSession, *, if_empty: bool = False) -> dict[str, Any] | None:
@@ -31,6 +32,8 @@ async def seed_demo(settings: Settings, session: AsyncSession, *, if_empty: bool
     now = clock.now()
     companies = CompanyService(session, clock)
     company = await companies.create("Demo Merchant", DEMO_COMPANY_ID if if_empty else None)
+    await companies.update_branding(company.id, {"accent_color": DEMO_ACCENT_COLOR,
+                                                 "support_email": "support@example.com"})
     customers = CustomerService(session, clock)
     ada = await customers.create(company.id, email="buyer@example.com", name="Ada Lovelace",
                                  client_id="client_1042", metadata={"source": "api"})

@@ -121,3 +121,63 @@ def test_production_requires_signing_secrets(env: dict[str, str]) -> None:
                      {**env, "ENVIRONMENT": "production", "PORTAL_SIGNING_SECRETS": ""}, check=False)
     assert result.returncode == 2
     assert "PORTAL_SIGNING_SECRETS" in result.stderr
+
+
+# ---------------------------------------------------------------- set-branding
+
+@pytest.fixture
+def brand(env: dict[str, str], request: pytest.FixtureRequest) -> list[str]:
+    """A fresh company, and the start of a set-branding command line for it."""
+    company_id = f"acct_{request.node.name[-40:]}"
+    gateway(["create-company", "--name", "Branded", "--id", company_id], env)
+    return ["set-branding", "--company", company_id]
+
+
+def test_set_branding_then_show_it(env: dict[str, str], brand: list[str]) -> None:
+    result = as_json(gateway([*brand, "--accent-color", "#0F766E", "--support-email",
+                              "Help@Example.com", "--support-url", "https://help.example.com",
+                              "--json"], env))
+    shown = gateway(brand, env)
+
+    assert result == {"ok": True, "companyId": brand[2], "branding": {
+        "accentColor": "#0f766e", "supportEmail": "help@example.com",
+        "supportUrl": "https://help.example.com", "displayName": None}}
+    assert "accentColor: #0f766e" in shown.stdout
+    assert "displayName: (not set)" in shown.stdout
+
+
+def test_set_branding_keeps_options_not_given_and_empty_clears(
+    env: dict[str, str], brand: list[str]
+) -> None:
+    gateway([*brand, "--accent-color", "#1d4ed8", "--display-name", "Acme Cloud"], env)
+    result = as_json(gateway([*brand, "--accent-color", "", "--json"], env))
+    assert result["branding"] == {"accentColor": None, "supportEmail": None, "supportUrl": None,
+                                  "displayName": "Acme Cloud"}
+
+
+def test_set_branding_refuses_a_light_colour_with_the_reason(
+    env: dict[str, str], brand: list[str]
+) -> None:
+    refused = gateway([*brand, "--accent-color", "#fde047"], env, check=False)
+    refused_json = as_json(gateway([*brand, "--accent-color", "#fde047", "--json"], env, check=False))
+    after = as_json(gateway([*brand, "--json"], env))
+
+    assert refused.returncode == 1
+    assert "contrast" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert refused_json["error"]["code"] == "BAD_REQUEST"
+    assert after["branding"]["accentColor"] is None
+
+
+def test_set_branding_of_an_unknown_company_is_not_found(env: dict[str, str]) -> None:
+    result = gateway(["set-branding", "--company", "acct_missing", "--accent-color", "#0f766e",
+                      "--json"], env, check=False)
+    assert result.returncode == 1
+    assert as_json(result)["error"]["code"] == "NOT_FOUND"
+
+
+def test_seed_demo_brands_the_demo_company(env: dict[str, str]) -> None:
+    seeded = as_json(gateway(["seed-demo", "--json"], env))
+    shown = as_json(gateway(["set-branding", "--company", seeded["companyId"], "--json"], env))
+    assert shown["branding"]["accentColor"] == "#0f766e"
+    assert shown["branding"]["supportEmail"] == "support@example.com"

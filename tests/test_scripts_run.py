@@ -39,7 +39,10 @@ def test_scripts_run_serves_and_its_printed_example_works(tmp_path: Path) -> Non
         secret = re.search(r"API secret\s+(\S+)", printed)
         curl_url = re.search(r'curl -X POST "([^"]+)"', printed)
         portal = re.search(r"(http://\S+/billing\?\S+)", printed)
-        assert key_id and secret and curl_url and portal, printed
+        assert key_id, printed
+        assert secret, printed
+        assert curl_url, printed
+        assert portal, printed
 
         response = httpx.post(curl_url.group(1), headers={
             "x-makecrypto-key-id": key_id.group(1), "x-makecrypto-key-secret": secret.group(1),
@@ -51,6 +54,12 @@ def test_scripts_run_serves_and_its_printed_example_works(tmp_path: Path) -> Non
         assert body["companyId"] == "acct_demo"
         assert body["customer"]["urls"]["customerPortal"].startswith(f"{base}/billing?company=acct_demo&")
         assert portal.group(1).startswith(f"{base}/billing?company=acct_demo&customer=cus_")
+        page = httpx.get(portal.group(1), timeout=10)
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        data = httpx.post(f"{base}/graphql", timeout=10, json={"query": "{ portal { customer { name } } }"},
+                          headers={"x-makepay-portal": portal.group(1).split("?", 1)[1]})
+        assert data.json() == {"data": {"portal": {"customer": {"name": "Ada Lovelace"}}}}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)

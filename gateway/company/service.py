@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.company.branding import Branding, clean_changes
 from gateway.company.repository import CompanyRepository
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.kit.ids import is_company_id, new_company_id
@@ -55,3 +57,20 @@ class CompanyService:
         company.portal_domain_verified = bool(domain) and verified
         await self.repo.session.flush()
         return company
+
+    async def branding(self, company_id: str) -> Branding:
+        return Branding.from_json((await self.get(company_id)).branding)
+
+    async def update_branding(
+        self, company_id: str, changes: Mapping[str, str | None]
+    ) -> Branding:
+        """Applies `changes` (field name to value; None clears, absent stays). Every value
+        is validated before the row is read, so invalid input changes nothing."""
+        cleaned = clean_changes(changes)
+        company = await self.repo.get_for_update(company_id)
+        if company is None:
+            raise NotFound("No such company.")
+        updated = Branding.from_json(company.branding).updated(cleaned)
+        company.branding = updated.to_json()
+        await self.repo.session.flush()
+        return updated

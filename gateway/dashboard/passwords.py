@@ -50,9 +50,6 @@ class Passwords:
         if len(password) > MAX_PASSWORD_LENGTH:
             raise BadRequest(f"The password is limited to {MAX_PASSWORD_LENGTH} characters.")
 
-    def hash_sync(self, password: str) -> str:
-        return self._hasher.hash(password)
-
     async def hash(self, password: str) -> str:
         return await asyncio.get_running_loop().run_in_executor(_POOL, self._hasher.hash, password)
 

@@ -89,9 +89,12 @@ class TeamService:
             raise NotFound("No such company.")
         membership = await self.memberships.get(company_id, user.id, for_update=True)
         if membership is None:
-            return await self.memberships.add(Membership(
-                user_id=user.id, company_id=company_id, permissions=[permission],
-                created_at=self.clock.now()))
+            try:
+                return await self.memberships.add(Membership(
+                    user_id=user.id, company_id=company_id, permissions=[permission],
+                    created_at=self.clock.now()))
+            except IntegrityError:  # a concurrent grant created it first
+                raise Conflict("The team changed meanwhile; run the command again.") from None
         if permission not in membership.permissions:
             # A new list: the JSON column does not see changes made in place.
             membership.permissions = [*membership.permissions, permission]
@@ -151,6 +154,8 @@ class SignInService:
         if user is None or not result.ok:
             await self.limiter.record_auth_failure(client_ip)
             await self.limiter.record_login_failure(email)
+            # The user id only: an email typed into the form may be a password.
+            log.info("sign-in failed from %s (user %s)", client_ip, user.id if user else "unknown")
             raise Unauthenticated(INVALID_CREDENTIALS)
         if result.new_hash is not None:
             await self.users.set_password_hash(user.id, result.new_hash)
@@ -158,4 +163,6 @@ class SignInService:
         await self.limiter.clear_login_failures(email)
         # Whatever session the browser had before is ended, never carried over.
         await self.sessions.end(previous_session_id)
-        return SignedIn(user, await self.sessions.start(user.id))
+        signed_in = SignedIn(user, await self.sessions.start(user.id))
+        log.info("user %s signed in from %s", user.id, client_ip)
+        return signed_in

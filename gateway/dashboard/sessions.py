@@ -26,7 +26,8 @@ SESSION_COOKIE = "makepay_session"
 CSRF_HEADER = "x-csrf-token"
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 # The sliding expiry is written back at most once a minute per session: an idle
-# lifetime of minutes does not need a store write on every request.
+# lifetime of minutes does not need a store write on every request. The cost: a
+# session may end up to a minute short of its idle lifetime after the last request.
 _TOUCH_EVERY_SECONDS = 60.0
 
 

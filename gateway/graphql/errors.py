@@ -46,7 +46,8 @@ def format_graphql_error(error: GraphQLError, request_id: str) -> tuple[dict[str
     gateway_error = as_gateway_error(original)
     if gateway_error is None:
         if isinstance(original, ValueError | TypeError | GraphQLError) and error.path is None:
-            # Variable coercion failures (bad scalar input) carry no path and a safe message.
+            # Variable coercion failures (bad scalar input, a null for a non-null input
+            # field) carry no path and a safe message written by graphql-core.
             return {"message": error.message, "extensions": {"code": "BAD_REQUEST"}}, None
         log.error("unhandled error in %s (request %s)", error.path, request_id,
                   exc_info=(type(original), original, original.__traceback__))

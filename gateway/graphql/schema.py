@@ -22,9 +22,12 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.audit.queries import AuditQuery
+from gateway.company.mutations import CompanyMutation
+from gateway.company.queries import CompanyQuery
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
 from gateway.graphql.cost import QueryCostLimiter
+from gateway.graphql.execution import SerialRootExecutionContext
 from gateway.graphql.scalars import DateTime
 from gateway.metrics import OperationLabel
 from gateway.payment.mutations import PaymentMutation
@@ -34,9 +37,10 @@ from gateway.portal.queries import PortalQuery
 from gateway.portal_link.mutations import PortalLinkMutation
 from gateway.subscription.mutations import SubscriptionMutation
 
-QUERIES: tuple[type, ...] = (CustomerQuery, AuditQuery, PortalQuery)
+QUERIES: tuple[type, ...] = (CustomerQuery, CompanyQuery, AuditQuery, PortalQuery)
 MUTATIONS: tuple[type, ...] = (
     CustomerMutation,
+    CompanyMutation,
     PaymentMutation,
     PaymentLinkMutation,
     SubscriptionMutation,
@@ -79,6 +83,7 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
+        execution_context_class=SerialRootExecutionContext,
     )
 
 

@@ -7,6 +7,8 @@ from typing import TypeVar
 
 import strawberry
 
+from gateway.company.branding import Branding
+from gateway.company.types import PortalBranding
 from gateway.customer.types import PageInfo
 from gateway.graphql.context import Info
 from gateway.kit.time import from_unix
@@ -26,6 +28,8 @@ T = TypeVar("T")
 class PortalCompany:
     id: strawberry.ID
     name: str
+    branding: PortalBranding | None = strawberry.field(
+        description="The merchant's portal branding; null when they have set none.")
 
 
 @strawberry.type(description="The signed customer, as the portal shows them.")
@@ -68,8 +72,12 @@ class Portal:
 
     @strawberry.field
     def company(self) -> PortalCompany:
+        # The row came with the link check: branding costs no statement of its own.
         company = self.access.company
-        return PortalCompany(id=strawberry.ID(company.id), name=company.name)
+        branding = Branding.from_json(company.branding)
+        return PortalCompany(
+            id=strawberry.ID(company.id), name=company.name,
+            branding=None if branding.is_empty else PortalBranding.from_branding(branding))
 
     @strawberry.field(description="When the portal link stops working.")
     def expires_at(self) -> datetime:

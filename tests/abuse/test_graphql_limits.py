@@ -149,3 +149,18 @@ async def test_an_unexpected_error_is_masked_with_the_request_id(
     logged = [r for r in caplog.records if r.name == "gateway.errors"]
     assert logged
     assert "req-abc123" in logged[0].getMessage()
+
+
+async def test_a_null_for_a_required_input_field_is_a_client_error(gw: Gateway) -> None:
+    # Found by the fuzzer: graphql-core's coercion error was masked as INTERNAL.
+    company = await create_company(gw)
+    headers = await create_api_key(gw, company)
+
+    response = await gw.gql(
+        "mutation($input: CreatePaymentLinkInput!) { createPaymentLink(input: $input) { id } }",
+        {"input": {"amount": None, "currency": "USD"}}, headers=headers)
+
+    body = response.json()
+    assert error_codes(body) == ["BAD_REQUEST"]
+    assert "amount" in body["errors"][0]["message"]
+

@@ -31,7 +31,7 @@ def gateway_cli(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Any]:
         if process:
             # A real process, for the password prompt: CliRunner's stand-in for
             # getpass writes to stdout, which a terminal's does not.
-            return subprocess.run(  # noqa: S603
+            return subprocess.run(
                 [sys.executable, "-m", "gateway", *args], input=input, capture_output=True,
                 text=True, env={**os.environ, **env}, timeout=60, check=False)
         return runner.invoke(app, list(args), env=env, input=input)

@@ -114,6 +114,16 @@ class TestCreatePortalLink:
         assert response.status_code == 400
         assert "createPortalLink" not in (response.json().get("data") or {})
 
+    async def test_a_form_post_never_runs(self, team: Team) -> None:
+        browser = await sign_in(team.gw)
+
+        response = await team.gw.client.post(
+            "/graphql", content=f"query={CREATE}",
+            headers={**browser.headers(), "content-type": "application/x-www-form-urlencoded"})
+
+        assert response.status_code == 415
+        assert "data" not in response.json()
+
 
 class TestRevokePortalLinks:
     async def test_works_with_a_session_and_kills_earlier_links(self, team: Team) -> None:

@@ -7,14 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from gateway.config import Settings
 from gateway.dashboard.passwords import Passwords
-from gateway.dashboard.repository import UserRepository
+from gateway.dashboard.repository import MembershipRepository, UserRepository
 from gateway.dashboard.service import TeamService
 from gateway.dashboard.sessions import SessionService
 from gateway.errors import BadRequest, Conflict, Forbidden, NotFound
 from tests.dashboard.conftest import CHEAP_HASHING, OWNER, PASSWORD, Team, login
-from tests.factories import create_user
+from tests.factories import change_permission, create_user
 from tests.support import Gateway
 
 CHEAP = Passwords(time_cost=1, memory_kib=8192, parallelism=1)
@@ -43,24 +45,31 @@ class TestCreateUser:
             await create_user(dgw, "TWICE@example.com", PASSWORD)
 
 
+async def permissions_of(gw: Gateway, email: str, company_id: str) -> list[str] | None:
+    """As stored, read back in a fresh session."""
+    async with gw.state.session_factory() as session:
+        user = await UserRepository(session).get_by_email(email)
+        assert user is not None
+        membership = await MembershipRepository(session).get(company_id, user.id)
+        return None if membership is None else list(membership.permissions)
+
+
 class TestGrantAndRevoke:
     async def test_grant_joins_the_team_once(self, team: Team) -> None:
-        async with team.gw.state.session_factory() as session:
-            service = TeamService(session, team.gw.clock)
-            await service.grant(OWNER, team.other.id, "payments.read")
-            membership = await service.grant(OWNER, team.other.id, "payments.read")
-            await session.commit()
+        assert await permissions_of(team.gw, OWNER, team.other.id) is None
+        for _ in range(2):
+            await change_permission(team.gw, OWNER, team.other, "payments.read", add=True)
 
-        assert membership.permissions == ["payments.read"]
+        assert await permissions_of(team.gw, OWNER, team.other.id) == ["payments.read"]
 
-    async def test_revoke_keeps_the_other_permissions(self, team: Team) -> None:
-        async with team.gw.state.session_factory() as session:
-            service = TeamService(session, team.gw.clock)
-            await service.grant(OWNER, team.company.id, "payments.read")
-            membership = await service.revoke(OWNER, team.company.id, "settings.manage")
-            await session.commit()
+    async def test_revoke_keeps_the_membership_and_other_permissions(self, team: Team) -> None:
+        await change_permission(team.gw, OWNER, team.company, "payments.read", add=True)
 
-        assert membership.permissions == ["payments.read"]
+        await change_permission(team.gw, OWNER, team.company, "settings.manage", add=False)
+
+        assert await permissions_of(team.gw, OWNER, team.company.id) == ["payments.read"]
+        await change_permission(team.gw, OWNER, team.company, "payments.read", add=False)
+        assert await permissions_of(team.gw, OWNER, team.company.id) == []
 
     @pytest.mark.parametrize(("email", "company", "permission", "error"), [
         (OWNER, "acct_acme", "settings.admin", BadRequest),
@@ -166,3 +175,16 @@ class TestSessions:
         assert await sessions.load(started.session_id) is None
         assert await dgw.state.store.get(key) is None
 
+
+
+class TestSettings:
+    def test_the_cookie_is_secure_outside_development(self) -> None:
+        assert Settings(environment="test").session_cookie_secure_enabled
+        assert not Settings(environment="development").session_cookie_secure_enabled
+        assert Settings(environment="development",
+                        session_cookie_secure=True).session_cookie_secure_enabled
+
+    def test_production_refuses_an_insecure_cookie(self) -> None:
+        with pytest.raises(ValidationError, match="SESSION_COOKIE_SECURE"):
+            Settings(environment="production", session_cookie_secure=False,
+                     portal_signing_secrets=["p" * 40], api_key_pepper="q" * 40)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -252,3 +253,37 @@ async def test_the_store_holds_neither_the_session_id_nor_its_key(team: Team) ->
     assert record is not None
     assert browser.session_id not in key
     assert browser.session_id.encode() not in record
+
+
+async def test_logs_never_show_passwords_session_ids_or_csrf_tokens(
+    team: Team, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await login(team.gw, OWNER, "a wrong password attempt")
+    browser = await sign_in(team.gw)
+    await team.gw.client.post(portal_route(team.company.id, team.customer.uid),
+                              headers=browser.headers(csrf="w" * 43))
+    await team.gw.client.post("/api/auth/logout", headers=browser.headers())
+
+    logged = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
+    assert "gateway.access" in {record.name for record in caplog.records}
+    for secret in (PASSWORD, "a wrong password attempt", browser.session_id, browser.csrf_token):
+        assert secret not in logged
+
+
+async def test_without_the_session_store_sign_in_is_unavailable_not_open(
+    start_dashboard: Callable[..., Any]
+) -> None:
+    # Sessions exist only in the store: with it unreachable nobody is signed in,
+    # and nobody is let in either.
+    gw = await start_dashboard(redis_url="redis://127.0.0.1:1/0")
+    await create_user(gw)
+
+    signed_in = await login(gw)
+    dashboard = await gw.client.post(portal_route("acct_acme", "cus_" + "0" * 26),
+                                     headers={"cookie": "makepay_session=" + "s" * 43,
+                                              "x-csrf-token": "c" * 43})
+
+    assert signed_in.status_code == dashboard.status_code == 503
+    assert signed_in.json()["error"]["code"] == "UNAVAILABLE"
+    assert "set-cookie" not in signed_in.headers

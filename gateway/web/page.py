@@ -1,0 +1,82 @@
+"""GET /billing and its assets.
+
+The page's URL is a credential (the signed link), so the page is never cached, never
+framed and never sends a Referer; its script only talks to this origin. The HTML
+holds no customer data: the script fetches it over POST /graphql."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+WEB_DIR = Path(__file__).parent
+ASSETS_DIR = WEB_DIR / "assets"
+ASSETS_PATH = "/billing/assets"
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "connect-src 'self'",
+    "img-src 'self'",
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+])
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+# Asset URLs carry a hash of their content, so a deploy is picked up at once even
+# though browsers keep the files for an hour.
+ASSET_MAX_AGE = 3600
+
+
+def assets_version() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(ASSETS_DIR.iterdir()):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def render_page() -> bytes:
+    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    return html.replace("{{assets}}", ASSETS_PATH).replace("{{version}}", assets_version()).encode()
+
+
+class PortalAssets(StaticFiles):
+    def file_response(self, *args: object, **kwargs: object) -> Response:
+        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
+        response.headers["Cache-Control"] = f"public, max-age={ASSET_MAX_AGE}"
+        return response
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        if scope["method"] not in ("GET", "HEAD"):
+            return Response(status_code=405, headers={"Allow": "GET, HEAD"})
+        return await super().get_response(path, scope)
+
+
+def portal_routes() -> list[BaseRoute]:
+    page = render_page()
+
+    async def billing_page(request: Request) -> Response:
+        return HTMLResponse(page, headers=PAGE_HEADERS)
+
+    return [
+        Route("/billing", billing_page, methods=["GET"]),
+        Mount(ASSETS_PATH, PortalAssets(directory=ASSETS_DIR), name="portal-assets"),
+    ]

@@ -1,0 +1,101 @@
+"""Real `gateway serve` processes on free ports, for the tests that need a server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import orjson
+
+from tests.services import free_port, wait_until
+
+GATEWAY = str(Path(sys.executable).parent / "gateway")
+
+
+class GatewayProcess:
+    def __init__(self, env: dict[str, str], log_dir: Path, name: str, workers: int = 1,
+                 port: int | None = None) -> None:
+        self.env = env
+        self.port = port or free_port()
+        self.workers = workers
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def spawn(self) -> None:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603
+                [GATEWAY, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(self.workers)],
+                env=self.env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            )
+
+    def ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise RuntimeError(f"gateway exited with {self.process.returncode}: "
+                               f"{self.log_path.read_text()[-2000:]}")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def start(self) -> GatewayProcess:
+        self.spawn()
+        wait_until(self.ready, "gateway did not become healthy")
+        return self
+
+    def terminate(self) -> None:
+        """SIGTERM, as an orchestrator sends it: stop accepting, finish what is in flight."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float = 30.0) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout=timeout)
+
+    def stopped_cleanly(self) -> bool:
+        """Exited after a graceful shutdown. uvicorn re-raises the SIGTERM it handled once
+        it has finished, so the exit status is -SIGTERM, and the log says it finished."""
+        returncode = self.wait()
+        finished = any('"Application shutdown complete."' in line for line in self.log_lines())
+        return returncode in (0, -signal.SIGTERM) and finished
+
+    @property
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text(errors="replace").splitlines()
+
+
+def cli(env: dict[str, str], *args: str) -> dict[str, object]:
+    result = subprocess.run([GATEWAY, *args, "--json"], env=env, check=True,  # noqa: S603
+                            capture_output=True, timeout=60)
+    value: dict[str, object] = orjson.loads(result.stdout.splitlines()[-1])
+    return value
+
+
+def base_env(**values: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items()
+            if k in {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV"}}
+    return {**keep, **values}
+
+
+def start_all(*gateways: GatewayProcess) -> None:
+    for gateway in gateways:
+        gateway.spawn()
+    for gateway in gateways:
+        wait_until(gateway.ready, "gateway did not become healthy")
