@@ -43,8 +43,7 @@ SCHEMA = create_schema()._schema  # the served schema, as graphql-core sees it
 MERCHANT_FIELDS = [*SCHEMA.query_type.fields, *SCHEMA.mutation_type.fields]
 PRODUCTION = {"environment": "production", "rate_limit_links_per_minute": 100_000,
               "rate_limit_auth_failures_per_minute": 100_000}
-# The portal's own fields are in the schema too; sent with an API key and no signed
-# link they are PORTAL_LINK_INVALID.
+# The fuzzer sends no portal link, so the portal's fields answer PORTAL_LINK_INVALID.
 KNOWN_CODES = {"BAD_REQUEST", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT",
                "RATE_LIMITED", "GRAPHQL_VALIDATION_FAILED", "QUERY_TOO_COMPLEX",
                "PAYLOAD_TOO_LARGE", "PORTAL_LINK_INVALID"}
