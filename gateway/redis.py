@@ -110,6 +110,8 @@ return 1
 # and replayed; past this many (an outage with a flood of revocations) the oldest go,
 # and the database alone enforces those, within RECHECK_SECONDS of the store's return.
 MAX_PENDING_WRITES = 10_000
+# Replayed at most this many per successful call, so no one request pays for a backlog.
+REPLAY_BATCH = 50
 
 
 def _decision(limit: int, allowed: int, remaining: int, retry_ms: int, reset_ms: int) -> RateDecision:
@@ -277,7 +279,7 @@ class RedisStore:
         self._replaying = True
         try:
             replayed = 0
-            for key, (value, expires) in list(self._pending.items()):
+            for key, (value, expires) in list(self._pending.items())[:REPLAY_BATCH]:
                 ttl = math.ceil(expires - self._clock.timestamp())
                 if ttl > 0:
                     try:

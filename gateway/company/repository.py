@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import Company
@@ -14,10 +14,18 @@ class CompanyRepository:
         return await self.session.get(Company, company_id)
 
     async def get_for_update(self, company_id: str) -> Company | None:
-        """The row, locked until the transaction ends (PostgreSQL; SQLite lets one writer in
-        at a time anyway), so two concurrent read-modify-writes of its JSON both land."""
+        """The row, current and held until the transaction ends, so that two concurrent
+        read-modify-writes of its JSON both land. PostgreSQL locks the row. SQLite has no
+        row locks, and its driver opens a transaction only at the first write: a no-op
+        write takes the database's write lock before the read."""
+        if self.session.get_bind().dialect.name == "sqlite":
+            await self.session.execute(
+                update(Company).where(Company.id == company_id)  # type: ignore[arg-type]
+                .values(branding=Company.branding)
+            )
         result = await self.session.execute(
-            select(Company).where(Company.id == company_id).with_for_update()  # type: ignore[arg-type]
+            select(Company).where(Company.id == company_id)  # type: ignore[arg-type]
+            .with_for_update().execution_options(populate_existing=True)
         )
         return result.scalar_one_or_none()
 

@@ -137,10 +137,10 @@ class PortalAccessService:
         cutoff = await PortalRevocationRepository(self.session).revoked_before(
             link.company_id, link.customer_uid
         )
-        revocation_key = self.keys.revocation(link.company_id, link.customer_uid)
         if cutoff is not None and cutoff >= link.issued_at:
             if gate is not None:
                 # Redis lost this revocation (made while it was down): put it back.
+                revocation_key = self.keys.revocation(link.company_id, link.customer_uid)
                 ttl = cutoff + LINK_TTL_SECONDS + self.skew_seconds - now
                 try:
                     await self.store.raise_to(revocation_key, cutoff, ttl)

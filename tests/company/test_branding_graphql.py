@@ -3,17 +3,15 @@ backend sends them, and the portal's `company.branding`, as the portal page read
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from gateway.models import Company
 from tests.factories import create_api_key, create_company
-from tests.portal.conftest import Tenant, make_tenant
-from tests.support import Gateway, error_codes
+from tests.portal.conftest import PORTAL_QUERY, Tenant, make_tenant
+from tests.portal.test_cost import PORTAL_STATEMENTS
+from tests.support import Gateway, error_codes, sql_statements
 
 FIELDS = "accentColor supportEmail supportUrl displayName"
 UPDATE = f"""
@@ -21,6 +19,8 @@ mutation($input: PortalBrandingInput!) {{ updatePortalBranding(input: $input) {{
 READ = f"{{ portalBranding {{ {FIELDS} }} }}"
 PORTAL_COMPANY = f"{{ portal {{ company {{ id name branding {{ {FIELDS} }} }} }} }}"
 PORTAL_COMPANY_PLAIN = "{ portal { company { id name } } }"
+BRANDED_PORTAL_QUERY = PORTAL_QUERY.replace("company { id name }",
+                                            f"company {{ id name branding {{ {FIELDS} }} }}")
 EMPTY = {"accentColor": None, "supportEmail": None, "supportUrl": None, "displayName": None}
 FULL = {"accentColor": "#0f766e", "supportEmail": "help@acme.example",
         "supportUrl": "https://help.acme.example/billing", "displayName": "Acme Cloud"}
@@ -153,26 +153,16 @@ class TestPortal:
     async def test_branding_costs_no_sql_statement(self, tenant: Tenant) -> None:
         await tenant.gw.gql_data(UPDATE, {"input": FULL}, headers=tenant.api_key)
         await tenant.portal(PORTAL_COMPANY_PLAIN)  # caches the link's verification
+        engine = tenant.gw.state.engine
 
-        with counted_statements(tenant.gw) as plain:
+        with sql_statements(engine) as plain:
             assert "errors" not in await tenant.portal(PORTAL_COMPANY_PLAIN)
-        with counted_statements(tenant.gw) as branded:
+        with sql_statements(engine) as branded:
             body = await tenant.portal(PORTAL_COMPANY)
+        with sql_statements(engine) as whole:
+            whole_body = await tenant.portal(BRANDED_PORTAL_QUERY, {"first": 100})
 
         assert body["data"]["portal"]["company"]["branding"] == FULL
+        assert whole_body["data"]["portal"]["company"]["branding"] == FULL
         assert len(branded) == len(plain)
-
-
-@contextlib.contextmanager
-def counted_statements(gw: Gateway) -> Iterator[list[str]]:
-    statements: list[str] = []
-    engine = gw.state.engine.sync_engine
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+        assert len(whole) == PORTAL_STATEMENTS, whole

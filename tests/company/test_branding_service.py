@@ -4,11 +4,14 @@ accent colour, null clearing, and that invalid input changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import unicodedata
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from gateway.company.branding import Branding, contrast_ratio
+from gateway.company.branding import JSON_KEYS, Branding, clean_changes, contrast_ratio
 from gateway.company.service import CompanyService
 from gateway.errors import BadRequest, NotFound
 from gateway.models import Company
@@ -163,9 +166,12 @@ class TestUpdate:
     async def test_concurrent_updates_of_different_fields_both_land(self, gw: Gateway) -> None:
         company = await create_company(gw)
         await asyncio.gather(update(gw, company.id, accent_color="#0f766e"),
-                             update(gw, company.id, support_email="help@example.com"))
-        assert await stored(gw, company.id) == {"accentColor": "#0f766e",
-                                                "supportEmail": "help@example.com"}
+                             update(gw, company.id, support_email="help@example.com"),
+                             update(gw, company.id, support_url="https://help.example.com"),
+                             update(gw, company.id, display_name="Acme Cloud"))
+        assert await stored(gw, company.id) == {
+            "accentColor": "#0f766e", "supportEmail": "help@example.com",
+            "supportUrl": "https://help.example.com", "displayName": "Acme Cloud"}
 
 
 def test_stored_values_that_are_not_strings_are_ignored() -> None:
@@ -174,3 +180,31 @@ def test_stored_values_that_are_not_strings_are_ignored() -> None:
     assert branding == Branding(support_email="a@example.com")
     assert Branding.from_json(["nope"]).is_empty
     assert Branding.from_json(None).is_empty
+
+
+@pytest.mark.parametrize("field", sorted(JSON_KEYS))
+@given(raw=st.text(max_size=600))
+def test_any_text_is_accepted_or_a_bad_request(field: str, raw: str) -> None:
+    try:
+        cleaned = clean_changes({field: raw})[field]
+    except BadRequest as exc:
+        refused_field = exc.extensions["field"]
+    else:
+        refused_field = None
+    if refused_field is not None:
+        assert refused_field == JSON_KEYS[field]
+        return
+    assert cleaned is not None
+    assert not any(unicodedata.category(ch) == "Cc" for ch in cleaned)
+
+
+@given(color=st.from_regex(r"#[0-9a-f]{6}", fullmatch=True))
+def test_every_accepted_accent_meets_aa_on_white_and_the_page(color: str) -> None:
+    try:
+        accepted = clean_changes({"accent_color": color})["accent_color"]
+    except BadRequest:
+        assert min(contrast_ratio(color, "#ffffff"), contrast_ratio(color, "#f6f7f9")) < 4.5
+        return
+    assert accepted == color
+    assert contrast_ratio(color, "#ffffff") >= 4.5
+    assert contrast_ratio(color, "#f6f7f9") >= 4.5

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.e2e
 BRANDING = {"accentColor": "#be185d", "supportEmail": "billing-help@acme.example",
             "supportUrl": "https://help.acme.example/billing", "displayName": "Acme Cloud"}
 ACCENT_RGB = "rgb(190, 24, 93)"  # #be185d
+ACCENT_STRONG_RGB = "rgb(162, 20, 79)"  # #be185d at 85%
 DEFAULT_RGB = "rgb(79, 70, 229)"  # the stylesheet's own #4f46e5
 
 
@@ -65,6 +66,10 @@ async def test_the_accent_colour_and_display_name_are_applied(
     pay = page.get_by_role("region", name="Open payments").get_by_role("link", name="Pay", exact=False)
     assert await pay.evaluate("element => getComputedStyle(element).backgroundColor") == ACCENT_RGB
     assert await background(page, ".brand-mark") == ACCENT_RGB
+    # Hover and the focus ring use a darker shade of it (85%), so they keep the contrast.
+    await page.keyboard.press("Tab")  # keyboard use: focus rings show
+    await pay.focus()
+    assert await pay.evaluate("element => getComputedStyle(element).outlineColor") == ACCENT_STRONG_RGB
     # Set through the CSSOM: the page still has no inline style attribute in its markup.
     assert await page.evaluate("getComputedStyle(document.documentElement)"
                                ".getPropertyValue('--brand').trim()") == BRANDING["accentColor"]
