@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -39,8 +40,10 @@ class GatewayProcess:
         else:
             command += ["--port", str(self.port), "--workers", str(self.workers)]
         with self.log_path.open("ab") as log:
+            # Its own process group, so that killing it takes its worker processes too.
             self.process = subprocess.Popen(
-                command, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+                command, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                start_new_session=True)
 
     def ready(self) -> bool:
         assert self.process is not None
@@ -78,9 +81,12 @@ class GatewayProcess:
         return self.process is not None and self.process.poll() is not None
 
     def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        """Whatever a failed test left: the server and its workers, by process group."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(errors="replace").splitlines()
