@@ -1,0 +1,391 @@
+"""scripts/bench: load the gateway with wrk against real PostgreSQL and Redis.
+
+Creates a fresh database on TEST_POSTGRES_URL's server, migrates and seeds it,
+serves the gateway with uvicorn (uvloop, httptools, no access log), runs each
+scenario (warm-up, then a measured wrk run framed by verification passes over
+httpx), serves the reference floor the same way, prints the table, drops the
+database and the run's Redis keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from redis import Redis
+
+from bench import dataset, scenarios
+from bench.dataset import Size
+from bench.load import Wrk, WrkResult
+from bench.server import ROOT, Server, floor_command, gateway_command
+from gateway import migrate
+from gateway.config import Settings
+from gateway.kit.time import SystemClock
+from gateway.signing.link import PortalLinkSigner
+
+PEPPER = "bench-api-key-pepper-0123456789abcdefghij"
+SIGNING_SECRET = "bench-portal-signing-secret-0123456789abcdef"  # noqa: S105
+UNLIMITED = "10000000"  # budgets are not what is measured: every request runs its check
+VERIFY_SAMPLES = 3
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Row:
+    key: str
+    title: str
+    result: WrkResult | None = None
+    verify_failures: list[str] = field(default_factory=list)
+    note: str = ""
+    skipped: str = ""
+
+    @property
+    def errors(self) -> int:
+        if self.result is None:
+            return len(self.verify_failures)
+        return (self.result.socket_errors + self.result.bad + len(self.verify_failures))
+
+    @property
+    def rps(self) -> float:
+        return self.result.rps if self.result else 0.0
+
+
+@dataclass
+class Bench:
+    args: argparse.Namespace
+    size: Size
+    admin_url: str
+    redis_url: str
+    db_name: str = field(default_factory=lambda: f"gw_bench_{uuid.uuid4().hex[:10]}")
+    prefix: str = field(default_factory=lambda: f"bench{uuid.uuid4().hex[:8]}")
+    rows: dict[str, Row] = field(default_factory=dict)
+    rss: dict[str, list[float]] = field(default_factory=dict)
+    flood_statements: int | None = None
+    portal_available: bool = False
+    ctx: scenarios.Context = field(init=False)
+
+    @property
+    def db_url(self) -> str:
+        return self.admin_url.rsplit("/", 1)[0] + f"/{self.db_name}"
+
+    def server_env(self) -> dict[str, str]:
+        return {
+            "ENVIRONMENT": "production",
+            "DATABASE_URL": self.db_url,
+            "REDIS_URL": self.redis_url,
+            "REDIS_KEY_PREFIX": self.prefix,
+            "PORTAL_SIGNING_SECRETS": SIGNING_SECRET,
+            "API_KEY_PEPPER": PEPPER,
+            "PORTAL_BASE_URL": "https://makepay.io",
+            "RATE_LIMIT_LINKS_PER_MINUTE": UNLIMITED,
+            "RATE_LIMIT_AUTH_FAILURES_PER_MINUTE": UNLIMITED,
+            "RATE_LIMIT_PORTAL_READS_PER_MINUTE": UNLIMITED,
+            "RATE_LIMIT_PORTAL_WRITES_PER_MINUTE": UNLIMITED,
+            "LOG_LEVEL": "WARNING",
+        }
+
+    # --- database ----------------------------------------------------------------
+
+    async def create_database(self) -> None:
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{self.db_name}"')
+        finally:
+            await admin.close()
+        await asyncio.to_thread(migrate.upgrade, Settings(database_url=self.db_url,
+                                                          environment="test"))
+
+    async def drop_database(self) -> None:
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    async def with_db(self, work: Callable[[asyncpg.Connection], Any]) -> Any:
+        conn = await asyncpg.connect(self.db_url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    async def transactions(self) -> int:
+        """Committed plus rolled-back transactions in the bench database, read from
+        another database so that the reading itself is not counted."""
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            value = await admin.fetchval(
+                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1",
+                self.db_name)
+        finally:
+            await admin.close()
+        return int(value or 0)
+
+    async def busy_backends_since(self, since: float) -> int:
+        """Backends of the bench database that ran a statement or connected since `since`."""
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            value = await admin.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND "
+                "(state_change > to_timestamp($2) OR backend_start > to_timestamp($2))",
+                self.db_name, since)
+        finally:
+            await admin.close()
+        return int(value)
+
+    def clear_redis(self) -> None:
+        client = Redis.from_url(self.redis_url)
+        try:
+            for key in client.scan_iter(match=f"{self.prefix}*", count=1000):
+                client.delete(key)
+        finally:
+            client.close()
+
+    # --- running scenarios ----------------------------------------------------------
+
+    def run(self, row: Row, server: Server, spec: dict[str, Any],
+            verify: Callable[[httpx.Client, int], None], samples: list[int],
+            before_each: Callable[[], None] | None = None) -> None:
+        wrk = Wrk(self.args.connections, self.args.threads, self.args.wrk_cpu)
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            def verify_pass(when: str) -> None:
+                for n in samples[:VERIFY_SAMPLES]:
+                    try:
+                        verify(client, n)
+                    except Exception as exc:  # every failure is reported, none is fatal
+                        row.verify_failures.append(f"{when}: {exc!s:.300}")
+
+            if before_each:
+                before_each()
+            verify_pass("before")
+            if self.args.warmup > 0:
+                wrk.run(server.url, spec, self.args.warmup)
+            if before_each:
+                before_each()
+            row.result = wrk.run(server.url, spec, self.args.duration)
+            if before_each:
+                before_each()
+            verify_pass("after")
+        if row.result.sample:
+            row.verify_failures.append(f"first bad response: {row.result.sample:.300}")
+        log(f"{row.title}: {row.rps:,.0f} req/s, errors {row.errors}")
+
+    def reset_subscriptions(self) -> None:
+        pool = scenarios.mutation_pool(self.ctx)
+
+        async def work(conn: asyncpg.Connection) -> None:
+            await conn.execute(
+                "UPDATE subscriptions SET status = 'active' WHERE id = ANY($1::uuid[]) "
+                "AND status <> 'active'",
+                [uuid.UUID(scenarios.subscription_id(n)) for n in pool])
+
+        asyncio.run(self.with_db(work))
+
+    def probe_portal(self, server: Server) -> bool:
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            response = client.post("/graphql", json={"query": scenarios.PORTAL},
+                                   headers=scenarios.portal_headers(self.ctx, 1))
+        codes = [e.get("extensions", {}).get("code")
+                 for e in response.json().get("errors", [])]
+        return "GRAPHQL_VALIDATION_FAILED" not in codes
+
+    def main(self) -> int:
+        started = time.monotonic()
+        self.ctx = scenarios.Context(self.size, PortalLinkSigner([SIGNING_SECRET], SystemClock()))
+        out = ROOT / "bench-output"
+        out.mkdir(exist_ok=True)
+        log(f"database {self.db_name}: migrate and seed {self.size}")
+        asyncio.run(self.create_database())
+        try:
+            t = time.monotonic()
+            asyncio.run(self.with_db(lambda c: dataset.seed_base(c, self.size, PEPPER)))
+            log(f"seeded stage 1 in {time.monotonic() - t:.1f}s")
+            self.run_gateway(out)
+            self.run_floor(out)
+        finally:
+            asyncio.run(self.drop_database())
+            self.clear_redis()
+        print(self.table())
+        log(f"done in {time.monotonic() - started:.0f}s")
+        return 1 if any(row.errors for row in self.rows.values()) else 0
+
+    def add(self, key: str, title: str) -> Row:
+        row = self.rows[key] = Row(key, title)
+        return row
+
+    def run_gateway(self, out: Path) -> None:
+        ctx = self.ctx
+        server = Server("gateway", gateway_command(), self.server_env(), self.args.workers,
+                        self.args.server_cpu, out / "gateway.log")
+        try:
+            self.portal_available = self.probe_portal(server)
+            hot = scenarios.hot(ctx)
+            if self.portal_available:
+                self.run(self.add("7a", "3 at stage 1"), server, scenarios.portal_spec(ctx),
+                         lambda c, n: scenarios.portal_verify(ctx, c, n), hot)
+            t = time.monotonic()
+            asyncio.run(self.with_db(lambda c: dataset.seed_stage2(c, self.size)))
+            log(f"seeded stage 2 ({self.size.payments:,} payments) in {time.monotonic() - t:.1f}s")
+            merchants = ctx.merchants()
+            self.run(self.add("1", "createPortalLink (GraphQL)"), server,
+                     scenarios.link_graphql_spec(ctx),
+                     lambda c, n: scenarios.link_graphql_verify(ctx, c, n), merchants)
+            self.run(self.add("2", "REST partner route"), server, scenarios.link_rest_spec(ctx),
+                     lambda c, n: scenarios.link_rest_verify(ctx, c, n), merchants)
+            if self.portal_available:
+                self.run(self.add("3", "portal data query"), server, scenarios.portal_spec(ctx),
+                         lambda c, n: scenarios.portal_verify(ctx, c, n), hot)
+                pool = scenarios.mutation_pool(ctx)
+                self.run(self.add("4", "portal pause/reactivate"), server,
+                         scenarios.mutation_spec(ctx, self.args.threads),
+                         lambda c, n: scenarios.mutation_verify(ctx, c, n), pool,
+                         before_each=self.reset_subscriptions)
+                self.run_flood(server)
+            self.rss["gateway"] = server.peak_rss_mb()
+        finally:
+            server.stop()
+
+    def run_flood(self, server: Server) -> None:
+        ctx = self.ctx
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            status = scenarios.flood_status(ctx, client)
+        # Backends report their counters when idle, at most once a second.
+        time.sleep(1.5)
+        before = asyncio.run(self.transactions())
+        since = time.time()
+        self.run(self.add("5", "invalid-signature flood"), server,
+                 scenarios.flood_spec(ctx, status),
+                 lambda c, n: scenarios.flood_verify(ctx, c, n), scenarios.hot(ctx))
+        time.sleep(1.5)
+        busy = asyncio.run(self.busy_backends_since(since))
+        self.flood_statements = asyncio.run(self.transactions()) - before + busy
+
+    def run_floor(self, out: Path) -> None:
+        ctx = self.ctx
+        env = {**self.server_env(), "REDIS_KEY_PREFIX": self.prefix + "floor"}
+        server = Server("floor", floor_command(), env, self.args.workers, self.args.server_cpu,
+                        out / "floor.log")
+        try:
+            self.run(self.add("6", "reference floor (Starlette + asyncpg)"), server,
+                     scenarios.link_rest_spec(ctx),
+                     lambda c, n: scenarios.link_rest_verify(ctx, c, n), ctx.merchants())
+            self.rss["floor"] = server.peak_rss_mb()
+        finally:
+            server.stop()
+
+    # --- the table -------------------------------------------------------------------
+
+    def ratio(self, a: str, b: str) -> float | None:
+        ra, rb = self.rows.get(a), self.rows.get(b)
+        if ra is None or rb is None or not ra.rps or not rb.rps:
+            return None
+        return ra.rps / rb.rps
+
+    def table(self) -> str:
+        size = self.size
+        floor = self.ratio
+        notes = {
+            "1": (floor("1", "6"), "x floor"),
+            "2": (floor("2", "6"), "x floor"),
+            "3": (floor("3", "1"), "x scenario 1"),
+            "5": (floor("5", "1"), "x scenario 1"),
+        }
+        lines = [
+            f"MakePay gateway benchmark: {size.companies:,} companies, {size.customers:,} "
+            f"customers, {size.payments:,} payments, {size.subscriptions:,} subscriptions",
+            f"uvicorn (uvloop, httptools, no access log), {self.args.workers} worker(s); wrk "
+            f"{self.args.threads} threads, {self.args.connections} connections, "
+            f"{self.args.duration}s per scenario after {self.args.warmup}s warm-up"
+            + (f"; server on CPU {self.args.server_cpu}, wrk on CPU {self.args.wrk_cpu}"
+               if self.args.server_cpu else ""),
+            "",
+            f"{'scenario':<44}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+            f"{'errors':>8}  ratio",
+            "-" * 100,
+        ]
+        order = ["1", "2", "3", "4", "5", "6"]
+        for key in order:
+            row = self.rows.get(key)
+            title = {"1": "1 createPortalLink (GraphQL, API key)", "2": "2 REST partner route",
+                     "3": f"3 portal data query ({size.payments:,} payments)",
+                     "4": "4 portal pause/reactivate (idempotent)",
+                     "5": "5 invalid-signature flood",
+                     "6": "6 reference floor (Starlette + asyncpg)"}[key]
+            if row is None or row.result is None:
+                lines.append(f"{title:<44}{'n/a (portal API not on this branch)':>45}")
+                continue
+            r = row.result
+            ratio = ""
+            if key in notes and notes[key][0] is not None:
+                ratio = f"{notes[key][0]:.2f}{notes[key][1]}"
+            if key == "5" and self.flood_statements is not None:
+                ratio += f"; {self.flood_statements} DB statements"
+            lines.append(f"{title:<44}{r.rps:>9,.0f}{r.p50_ms:>9.2f}{r.p90_ms:>9.2f}"
+                         f"{r.p99_ms:>9.2f}{row.errors:>8}  {ratio}")
+        stage1 = self.rows.get("7a")
+        if stage1 is not None and stage1.result is not None and "3" in self.rows:
+            r = stage1.result
+            scale = self.ratio("7a", "3")
+            lines.append(
+                f"{'7 scenario 3 at ' + format(size.stage1_payments, ',') + ' payments':<44}"
+                f"{r.rps:>9,.0f}{r.p50_ms:>9.2f}{r.p90_ms:>9.2f}{r.p99_ms:>9.2f}"
+                f"{stage1.errors:>8}  {scale:.2f}x ({format(size.stage1_payments, ',')} vs "
+                f"{size.payments:,} payments)")
+        else:
+            lines.append(f"{'7 scaling of scenario 3':<44}{'n/a (portal API not on this branch)':>45}")
+        lines.append("-" * 100)
+        for name, values in self.rss.items():
+            lines.append(f"peak RSS per worker, {name}: "
+                         + ", ".join(f"{v:.0f} MB" for v in values))
+        failures = [(row.title, f) for row in self.rows.values() for f in row.verify_failures]
+        total = sum(row.errors for row in self.rows.values())
+        lines.append(f"errors: {total}" + ("" if not failures else " -- see below"))
+        for title, failure in failures[:10]:
+            lines.append(f"  {title}: {failure}")
+        return "\n".join(lines)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="scripts/bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", action="store_true",
+                        help="100 companies, 10,000 customers, 100,000 payments; 3 s runs")
+    parser.add_argument("--duration", type=int, help="seconds per measured run (10; 3 with --small)")
+    parser.add_argument("--warmup", type=int, default=None, help="seconds of warm-up per scenario")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to CPUs")
+    args = parser.parse_args(argv)
+    if args.duration is None:
+        args.duration = 3 if args.small else 10
+    if args.warmup is None:
+        args.warmup = 1 if args.small else 2
+    pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and args.workers == 1
+    args.server_cpu = "0" if pin else None
+    args.wrk_cpu = "1" if pin else None
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    bench = Bench(args, Size.small() if args.small else Size.full(), admin_url, redis_url)
+    return bench.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
