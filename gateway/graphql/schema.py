@@ -6,23 +6,15 @@ from datetime import datetime
 from functools import partial
 
 import strawberry
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
-from strawberry.extensions.base_extension import SchemaExtension
-from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
+from gateway.graphql.documents import DocumentCache, DocumentCacheExtension
 from gateway.graphql.scalars import DateTime
 from gateway.payment.mutations import PaymentMutation
 from gateway.payment_link.mutations import PaymentLinkMutation
@@ -55,21 +47,18 @@ class GatewaySchema(strawberry.Schema):
 
 
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
-    # Extensions are given as factories: a shared instance would carry one request's
-    # state into another. Both caches are bounded so unique documents cannot grow memory.
-    extensions: list[type[SchemaExtension] | partial[SchemaExtension]] = [
-        partial(ParserCache, maxsize=CACHE_SIZE),
-        partial(ValidationCache, maxsize=CACHE_SIZE),
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-    ]
-    if not introspection:
-        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
+    # One extension parses and validates each distinct document once, with the depth,
+    # alias and token limits (graphql/documents.py). It is given as a factory: a shared
+    # instance would carry one request's state into another; the cache it holds is
+    # shared on purpose and bounded.
+    documents = DocumentCache(
+        maxsize=CACHE_SIZE, max_tokens=MAX_TOKENS, max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES,
+        extra_rules=() if introspection else (NoSchemaIntrospectionCustomRule,),
+    )
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        extensions=extensions,
+        extensions=[partial(DocumentCacheExtension, documents)],
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
     )
 
