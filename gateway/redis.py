@@ -45,24 +45,38 @@ class RateDecision:
 # edge, and unlike a sliding log it stores one number. Redis' own clock is used so
 # that every gateway process shares one timeline. cost 0 asks "would one more be
 # allowed?" without spending (used to refuse IPs over their failure budget).
-_GCRA = """
+_GCRA_FUNCTION = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local period = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - period
-if now < allow_at then
-  return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+local function gcra(key, interval, period, cost)
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - period
+  if now < allow_at then
+    return {0, 0, math.ceil(allow_at - now), math.ceil(tat - now)}
+  end
+  if cost > 0 then
+    tat = new_tat
+    redis.call('SET', key, string.format('%.0f', tat), 'PX', math.ceil(tat - now))
+  end
+  return {1, math.floor((period - (tat - now)) / interval), 0, math.ceil(tat - now)}
 end
-if cost > 0 then
-  tat = new_tat
-  redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil(tat - now))
+"""
+_GCRA = _GCRA_FUNCTION + """
+return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
+"""
+# createPortalLink's two budgets in one round trip: "is this IP past its failure
+# budget?" (no spending) and, only if not, one link from the key's budget. KEYS are
+# the IP's key and the key's link key; they hash to different cluster slots, which a
+# single Redis (all the gateway uses) does not mind.
+_PEEK_THEN_HIT = _GCRA_FUNCTION + """
+local peek = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 0)
+if peek[1] == 0 then
+  return {0, 0, peek[3], peek[4], 0, 0, 0, 0}
 end
-return {1, math.floor((period - (tat - now)) / interval), 0, math.ceil(tat - now)}
+local hit = gcra(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), 1)
+return {1, peek[2], 0, peek[4], hit[1], hit[2], hit[3], hit[4]}
 """
 
 
@@ -93,6 +107,13 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    async def rate_peek_then_hit(
+        self, peek_key: str, peek_limit: int, hit_key: str, hit_limit: int, period: int = 60
+    ) -> tuple[RateDecision, RateDecision | None]:
+        """Peek at one budget and, only if it allows, spend one from another, as one
+        operation. The second decision is None when the first refused."""
+        ...
+
 
 class RedisStore:
     def __init__(self, url: str) -> None:
@@ -107,6 +128,7 @@ class RedisStore:
             max_connections=256,
         )
         self._gcra = self.redis.register_script(_GCRA)
+        self._peek_then_hit = self.redis.register_script(_PEEK_THEN_HIT)
 
     async def _rate(self, key: str, limit: int, period: int, cost: int) -> RateDecision:
         period_ms = period * 1000
@@ -157,6 +179,20 @@ class RedisStore:
 
     async def close(self) -> None:
         await self.redis.aclose()
+
+    async def rate_peek_then_hit(
+        self, peek_key: str, peek_limit: int, hit_key: str, hit_limit: int, period: int = 60
+    ) -> tuple[RateDecision, RateDecision | None]:
+        period_ms = period * 1000
+        try:
+            raw = await self._peek_then_hit(
+                keys=[peek_key, hit_key],
+                args=[period_ms / peek_limit, period_ms, period_ms / hit_limit, period_ms])
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        values = [int(v) for v in raw]
+        peek = _decision(peek_limit, *values[:4])
+        return peek, _decision(hit_limit, *values[4:]) if peek.allowed else None
 
 
 class MemoryStore:
@@ -236,6 +272,12 @@ class MemoryStore:
 
     async def close(self) -> None:
         self._data.clear()
+
+    async def rate_peek_then_hit(
+        self, peek_key: str, peek_limit: int, hit_key: str, hit_limit: int, period: int = 60
+    ) -> tuple[RateDecision, RateDecision | None]:
+        peek = self._rate(peek_key, peek_limit, period, 0)
+        return peek, self._rate(hit_key, hit_limit, period, 1) if peek.allowed else None
 
 
 def create_store(url: str | None, clock: Clock | None = None) -> Store:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from gateway.db import autocommit
 from gateway.models import Company, Customer
 
 
@@ -68,3 +71,58 @@ class CustomerRepository:
             )
         query = query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(limit)  # type: ignore[attr-defined]
         return list((await self.session.execute(query)).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    """A customer as read for a response: the Customer model's attribute names,
+    without the ORM's instrumentation and identity map."""
+
+    id: uuid.UUID
+    uid: str
+    company_id: str
+    email: str
+    name: str | None
+    client_id: str | None
+    metadata_: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyOrigin:
+    id: str
+    portal_domain: str | None
+    portal_domain_verified: bool
+
+
+_CUSTOMER_COLUMNS = (Customer.id, Customer.uid, Customer.company_id, Customer.email,  # type: ignore[var-annotated]
+                     Customer.name, Customer.client_id, Customer.metadata_,
+                     Customer.created_at, Customer.updated_at)
+_WITH_COMPANY = select(*_CUSTOMER_COLUMNS, Company.portal_domain,
+                       Company.portal_domain_verified).join(
+    Company, Company.id == Customer.company_id)  # type: ignore[arg-type]
+# Built once: SQLAlchemy then finds the compiled form in its cache by a cheap key.
+_BY_UID = _WITH_COMPANY.where(Customer.company_id == bindparam("company_id"),
+                              Customer.uid == bindparam("ref"))
+_BY_ID = _WITH_COMPANY.where(Customer.company_id == bindparam("company_id"),
+                             Customer.id == bindparam("ref"))
+
+
+class CustomerLookup:
+    """The createPortalLink lookup, scoped by company like every query: one indexed
+    statement on a pooled autocommit connection, mapped to plain records."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def get_with_company(
+        self, company_id: str, customer_id: uuid.UUID | None, uid: str | None
+    ) -> tuple[CustomerRecord, CompanyOrigin] | None:
+        statement = _BY_ID if customer_id is not None else _BY_UID
+        ref = customer_id if customer_id is not None else uid
+        async with autocommit(self.engine) as conn:
+            row = (await conn.execute(statement, {"company_id": company_id, "ref": ref})).first()
+        if row is None:
+            return None
+        return CustomerRecord(*row[:9]), CompanyOrigin(row[2], row[9], row[10])

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from gateway.api_key.service import ApiKeyPrincipal
-from gateway.auth import KEY_ID_HEADER, authenticate_api_key
+from gateway.auth import KEY_ID_HEADER, authenticate_api_key, authenticate_link_issuer
 from gateway.errors import Forbidden, Unauthenticated
 from gateway.kit.net import client_ip
 from gateway.portal_link.usecases import LinkPrincipal
@@ -62,6 +62,18 @@ class Context:
                 raise Forbidden("This API key belongs to another company.")
             return LinkPrincipal(principal.company_id, principal.rate_key)
         raise Unauthenticated()
+
+    async def link_issuer(self, company_id: str | None) -> LinkPrincipal:
+        """link_principal for createPortalLink: with a key the in-process cache accepts,
+        authentication and the link budget cost one store round trip (auth.py)."""
+        if self._merchant is None and KEY_ID_HEADER in self.request.headers:
+            fast = await authenticate_link_issuer(self.state, self.request, self.client_ip,
+                                                  company_id)
+            if fast is not None:
+                self._merchant, decision = fast
+                return LinkPrincipal(self._merchant.company_id, self._merchant.rate_key,
+                                     True, decision)
+        return await self.link_principal(company_id)
 
 
 Info = strawberry.Info[Context, None]
