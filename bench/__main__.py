@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import subprocess
 import sys
 import time
 import uuid
@@ -158,6 +159,9 @@ class Bench:
     def run(self, row: Row, server: Server, spec: dict[str, Any],
             verify: Callable[[httpx.Client, int], None], samples: list[int],
             before_each: Callable[[], None] | None = None) -> None:
+        if not self.wanted(row.key):
+            del self.rows[row.key]
+            return
         wrk = Wrk(self.args.connections, self.args.threads, self.args.wrk_cpu)
         with httpx.Client(base_url=server.url, timeout=10) as client:
             def verify_pass(when: str) -> None:
@@ -174,13 +178,33 @@ class Bench:
                 wrk.run(server.url, spec, self.args.warmup)
             if before_each:
                 before_each()
+            profiler = self.start_profiler(row, server)
             row.result = wrk.run(server.url, spec, self.args.duration)
+            if profiler is not None:
+                profiler.wait(timeout=30)
             if before_each:
                 before_each()
             verify_pass("after")
         if row.result.sample:
             row.verify_failures.append(f"first bad response: {row.result.sample:.300}")
         log(f"{row.title}: {row.rps:,.0f} req/s, errors {row.errors}")
+
+    def wanted(self, key: str) -> bool:
+        only = {k.strip() for k in self.args.only.split(",") if k.strip()}
+        return not only or key[0] in only
+
+    def start_profiler(self, row: Row, server: Server) -> subprocess.Popen[bytes] | None:
+        """--profile: py-spy samples the (first) worker during the measured run and
+        writes collapsed stacks to bench-output/profile-<scenario>.txt."""
+        if not self.args.profile:
+            return None
+        py_spy = Path(sys.executable).with_name("py-spy")
+        output = ROOT / "bench-output" / f"profile-{row.key}.txt"
+        return subprocess.Popen(  # noqa: S603
+            [str(py_spy), "record", "--format", "raw", "--rate", "250", "--nonblocking",
+             "--duration", str(self.args.duration), "--output", str(output),
+             "--pid", str(server.worker_pids()[0])],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def reset_subscriptions(self) -> None:
         pool = scenarios.mutation_pool(self.ctx)
@@ -213,7 +237,8 @@ class Bench:
             asyncio.run(self.with_db(lambda c: dataset.seed_base(c, self.size, PEPPER)))
             log(f"seeded stage 1 in {time.monotonic() - t:.1f}s")
             self.run_gateway(out)
-            self.run_floor(out)
+            if self.wanted("6"):
+                self.run_floor(out)
         finally:
             asyncio.run(self.drop_database())
             self.clear_redis()
@@ -259,6 +284,8 @@ class Bench:
 
     def run_flood(self, server: Server) -> None:
         ctx = self.ctx
+        if not self.wanted("5"):
+            return
         with httpx.Client(base_url=server.url, timeout=10) as client:
             status = scenarios.flood_status(ctx, client)
         # Backends report their counters when idle, at most once a second.
@@ -367,6 +394,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--profile", action="store_true",
+                        help="sample the server with py-spy during each measured run")
+    parser.add_argument("--only", default="", help="comma-separated scenarios to run, e.g. 1,2,6")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to CPUs")
     args = parser.parse_args(argv)
     if args.duration is None:
