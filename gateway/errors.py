@@ -63,6 +63,11 @@ class IdempotencyKeyReused(Conflict):
     default_message = "This idempotency key was already used with other arguments."
 
 
+class IdempotencyKeyInProgress(Conflict):
+    code = "IDEMPOTENCY_KEY_IN_PROGRESS"
+    default_message = "A request with this idempotency key is still running. Retry shortly."
+
+
 class PortalLinkInvalid(GatewayError):
     code = "PORTAL_LINK_INVALID"
     status = 401

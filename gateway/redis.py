@@ -97,6 +97,8 @@ class Store(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def get_many(self, *keys: str) -> list[bytes | None]: ...
+
     async def set(self, key: str, value: bytes | str, ttl: int) -> None: ...
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool: ...
@@ -150,6 +152,13 @@ class RedisStore:
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
         return value
+
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        try:
+            values: list[bytes | None] = await self.redis.mget(keys)
+        except RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return values
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
         try:
@@ -253,6 +262,9 @@ class MemoryStore:
 
     async def get(self, key: str) -> bytes | None:
         return self._live(key)
+
+    async def get_many(self, *keys: str) -> list[bytes | None]:
+        return [self._live(key) for key in keys]
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
         self._put(key, value, max(1, ttl))

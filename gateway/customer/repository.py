@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gateway.db import autocommit
+from gateway.kit.cursor import newest_first_after
 from gateway.models import Company, Customer
 
 
@@ -62,13 +63,7 @@ class CustomerRepository:
         if client_id is not None:
             query = query.where(Customer.client_id == client_id)
         if after is not None:
-            created, row_id = after
-            query = query.where(
-                or_(
-                    Customer.created_at < created,  # type: ignore[arg-type]
-                    and_(Customer.created_at == created, Customer.id < row_id),  # type: ignore[arg-type]
-                )
-            )
+            query = query.where(newest_first_after(Customer, after))
         query = query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(limit)  # type: ignore[attr-defined]
         return list((await self.session.execute(query)).scalars())
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.customer.repository import CustomerRepository
 from gateway.errors import BadRequest, NotFound
 from gateway.kit import validate
-from gateway.kit.cursor import decode_cursor, encode_cursor
+from gateway.kit.cursor import Page, check_page_size, decode_cursor
 from gateway.kit.ids import is_customer_uid, new_customer_uid, new_uuid, parse_uuid
 from gateway.kit.time import Clock
 from gateway.models import Company, Customer
 
-MAX_PAGE = 100
+DISPLAY_NAME_MAX = 100
 
 
 def parse_customer_ref(ref: str) -> tuple[uuid.UUID | None, str | None]:
@@ -25,17 +24,6 @@ def parse_customer_ref(ref: str) -> tuple[uuid.UUID | None, str | None]:
     if is_customer_uid(ref):
         return None, ref
     raise BadRequest("customerId must be a customer UUID or a cus_ UID.")
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerPage:
-    items: list[Customer]
-    has_next_page: bool
-
-    @property
-    def end_cursor(self) -> str | None:
-        last = self.items[-1] if self.items else None
-        return encode_cursor(last.created_at, last.id) if last else None
 
 
 class CustomerService:
@@ -101,6 +89,15 @@ class CustomerService:
         await self.repo.session.flush()
         return customer
 
+    async def set_display_name(self, company_id: str, customer: Customer, name: str) -> Customer:
+        """The one profile field a customer may change from the portal."""
+        if customer.company_id != company_id:
+            raise NotFound("No such customer.")
+        customer.name = validate.text(name, "name", min_length=1, max_length=DISPLAY_NAME_MAX)
+        customer.updated_at = self.clock.now()
+        await self.repo.session.flush()
+        return customer
+
     async def list(
         self,
         company_id: str,
@@ -109,9 +106,8 @@ class CustomerService:
         after: str | None = None,
         email: str | None = None,
         client_id: str | None = None,
-    ) -> CustomerPage:
-        if not 1 <= first <= MAX_PAGE:
-            raise BadRequest(f"first must be between 1 and {MAX_PAGE}.")
+    ) -> Page[Customer]:
+        check_page_size(first)
         rows = await self.repo.list(
             company_id,
             limit=first + 1,
@@ -119,4 +115,4 @@ class CustomerService:
             email=validate.email(email) if email else None,
             client_id=client_id,
         )
-        return CustomerPage(items=rows[:first], has_next_page=len(rows) > first)
+        return Page.of(rows, first)

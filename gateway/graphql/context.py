@@ -10,6 +10,7 @@ from gateway.api_key.service import ApiKeyPrincipal
 from gateway.auth import KEY_ID_HEADER, authenticate_api_key, authenticate_link_issuer
 from gateway.errors import Forbidden, Unauthenticated
 from gateway.kit.net import client_ip
+from gateway.portal.access import PORTAL_HEADER, PortalAccess, portal_access_service
 from gateway.portal_link.usecases import LinkPrincipal
 from gateway.state import State
 
@@ -29,6 +30,7 @@ class Context:
         self._session: AsyncSession | None = None
         self._merchant: ApiKeyPrincipal | None = None
         self._client_ip: str | None = None
+        self._portal: PortalAccess | None = None
 
     @property
     def client_ip(self) -> str:
@@ -52,6 +54,13 @@ class Context:
             self._merchant = await authenticate_api_key(self.state, self.request, self.client_ip)
         return self._merchant
 
+    async def portal(self) -> PortalAccess:
+        """The request's signed portal link (header x-makepay-portal), verified once."""
+        if self._portal is None:
+            self._portal = await portal_access_service(self.state, self.session).verify(
+                self.request.headers.get(PORTAL_HEADER), self.client_ip
+            )
+        return self._portal
 
     async def link_principal(self, company_id: str | None) -> LinkPrincipal:
         """Who may create or revoke portal links: an API key (whose company is implied;

@@ -18,16 +18,19 @@ from gateway.graphql.documents import DocumentCache, DocumentCacheExtension
 from gateway.graphql.scalars import DateTime
 from gateway.payment.mutations import PaymentMutation
 from gateway.payment_link.mutations import PaymentLinkMutation
+from gateway.portal.mutations import PortalMutation
+from gateway.portal.queries import PortalQuery
 from gateway.portal_link.mutations import PortalLinkMutation
 from gateway.subscription.mutations import SubscriptionMutation
 
-QUERIES: tuple[type, ...] = (CustomerQuery,)
+QUERIES: tuple[type, ...] = (CustomerQuery, PortalQuery)
 MUTATIONS: tuple[type, ...] = (
     CustomerMutation,
     PaymentMutation,
     PaymentLinkMutation,
     SubscriptionMutation,
     PortalLinkMutation,
+    PortalMutation,
 )
 
 MAX_DEPTH = 10

@@ -2,9 +2,15 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+from sqlalchemy import ColumnElement, and_, or_
 
 from gateway.errors import BadRequest
+
+MAX_PAGE = 100
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
@@ -21,3 +27,47 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return from_unix(float(ts)), uuid.UUID(row_id)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("Invalid cursor.") from None
+
+
+def newest_first_after(model: Any, after: tuple[datetime, uuid.UUID]) -> ColumnElement[bool]:
+    """Rows after the cursor in (created_at desc, id desc) order: keyset pagination,
+    so a page costs the same wherever it is and new rows do not shift pages."""
+    created, row_id = after
+    return or_(model.created_at < created,
+               and_(model.created_at == created, model.id < row_id))
+
+
+def check_page_size(first: int) -> int:
+    if not 1 <= first <= MAX_PAGE:
+        raise BadRequest(f"first must be between 1 and {MAX_PAGE}.")
+    return first
+
+
+class Keyed(Protocol):
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+RowT = TypeVar("RowT", bound=Keyed)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[RowT]):
+    items: list[RowT]
+    has_next_page: bool
+
+    @classmethod
+    def of(cls, rows: list[RowT], first: int) -> Page[RowT]:
+        """`rows` was fetched with limit first + 1: the extra row only says there is more."""
+        return cls(items=rows[:first], has_next_page=len(rows) > first)
+
+    def with_cursors(self) -> list[tuple[RowT, str]]:
+        return [(row, encode_cursor(row.created_at, row.id)) for row in self.items]
+
+    @property
+    def end_cursor(self) -> str | None:
+        last = self.items[-1] if self.items else None
+        return encode_cursor(last.created_at, last.id) if last else None

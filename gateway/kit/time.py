@@ -48,3 +48,8 @@ def iso_ms(value: datetime) -> str:
 
 def from_unix(seconds: int | float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def parse_iso(value: str) -> datetime:
+    """The inverse of iso_ms (any ISO 8601 with a zone, in fact)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)

@@ -29,10 +29,12 @@ class RateLimiter:
             self._last_warning = now
             log.warning("rate limits fail open: store unavailable (%s)", exc)
 
-    async def _hit(self, name: str, key: str, limit: int) -> RateDecision | None:
+    async def _hit(self, name: str, key: str, limit: int, *, fail_open: bool = True) -> RateDecision | None:
         try:
             decision = await self.store.rate_hit(key, limit)
         except StoreUnavailable as exc:
+            if not fail_open:
+                raise
             self._fail_open(exc)
             return None
         if not decision.allowed:
@@ -55,10 +57,13 @@ class RateLimiter:
         )
 
     async def portal_write(self, company_id: str, customer_uid: str, signature: str) -> RateDecision | None:
+        # Fails closed: portal mutations answer UNAVAILABLE without the store, since
+        # their replay protection lives there too.
         return await self._hit(
             "portal_writes",
             self.keys.portal_rate(company_id, customer_uid, signature, "w"),
             self.settings.rate_limit_portal_writes_per_minute,
+            fail_open=False,
         )
 
     async def ensure_not_blocked(self, client_ip: str) -> None:

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.kit.match import CustomerMatch
 from gateway.models import Subscription
 
 
 class SubscriptionRepository:
+    """Every query is scoped by company: the company id is always the first argument."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
@@ -13,3 +20,41 @@ class SubscriptionRepository:
         self.session.add(subscription)
         await self.session.flush()
         return subscription
+
+    async def list_for_customer(
+        self, company_id: str, match: CustomerMatch, limit: int
+    ) -> list[Subscription]:
+        query = (
+            select(Subscription)
+            .where(Subscription.company_id == company_id, match.clause(Subscription))
+            .order_by(Subscription.created_at.desc(), Subscription.id.desc())  # type: ignore[attr-defined]
+            .limit(limit)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def get_for_customer(
+        self, company_id: str, match: CustomerMatch, subscription_id: uuid.UUID
+    ) -> Subscription | None:
+        # populate_existing: a re-read after a lost race must see the winner's status,
+        # not the copy already in this session.
+        query = (
+            select(Subscription)
+            .where(Subscription.company_id == company_id, match.clause(Subscription),
+                   Subscription.id == subscription_id)
+            .execution_options(populate_existing=True)
+        )
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def compare_and_set_status(
+        self, company_id: str, subscription_id: uuid.UUID, expected: str, status: str,
+        at: datetime,
+    ) -> bool:
+        """Moves the row from `expected` to `status`; False when another writer moved it first."""
+        result = await self.session.execute(
+            update(Subscription)
+            .where(Subscription.company_id == company_id,  # type: ignore[arg-type]
+                   Subscription.id == subscription_id,  # type: ignore[arg-type]
+                   Subscription.status == expected)  # type: ignore[arg-type]
+            .values(status=status, updated_at=at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]

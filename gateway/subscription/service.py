@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.errors import BadRequest
+from gateway.errors import BadRequest, NotFound, SubscriptionStateConflict
 from gateway.kit import validate
 from gateway.kit.amounts import amount_and_currency
-from gateway.kit.ids import new_uuid
-from gateway.kit.time import Clock
+from gateway.kit.ids import new_uuid, parse_uuid
+from gateway.kit.match import CustomerMatch
+from gateway.kit.money import format_amount
+from gateway.kit.time import Clock, iso_ms
 from gateway.models import Subscription
 from gateway.models.subscription import INTERVALS, SUBSCRIPTION_STATUSES
 from gateway.subscription.repository import SubscriptionRepository
@@ -22,8 +28,62 @@ _PERIOD = {
 }
 
 
+# The portal lists a customer's plans on one screen.
+MAX_LISTED = 100
+# Compare-and-set attempts before giving up; a loser re-reads, so one retry settles
+# any race between two writers.
+_ATTEMPTS = 3
+
+
 def period_end(start: datetime, interval: str) -> datetime:
     return start + _PERIOD[interval]
+
+
+class Action(StrEnum):
+    pause = "pause"
+    reactivate = "reactivate"
+    cancel = "cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    allowed: Callable[[Subscription], bool]
+    target: str
+    past: str  # for the conflict message: "cannot be paused"
+
+
+# The state table of the contract; the predicates live on the model.
+_RULES: dict[Action, _Rule] = {
+    Action.pause: _Rule(Subscription.can_pause, "paused", "paused"),
+    Action.reactivate: _Rule(Subscription.can_reactivate, "active", "reactivated"),
+    Action.cancel: _Rule(Subscription.can_cancel, "cancelled", "cancelled"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    subscription: Subscription
+    before: str
+
+
+def snapshot(row: Subscription) -> dict[str, Any]:
+    """A JSON-able copy of what clients see, kept as an idempotent call's result."""
+    return {
+        "id": str(row.id),
+        "status": row.status,
+        "planName": row.plan_name,
+        "amount": format_amount(row.amount, row.currency),
+        "currency": row.currency,
+        "interval": row.interval,
+        "currentPeriodEnd": iso_ms(row.current_period_end) if row.current_period_end else None,
+    }
+
+
+def parse_subscription_id(value: str) -> uuid.UUID:
+    parsed = parse_uuid(value.strip())
+    if parsed is None:
+        raise BadRequest("subscriptionId must be a subscription UUID.")
+    return parsed
 
 
 class SubscriptionService:
@@ -69,3 +129,28 @@ class SubscriptionService:
             updated_at=now,
         )
         return await self.repo.add(subscription)
+
+    async def list_for_customer(self, company_id: str, match: CustomerMatch) -> list[Subscription]:
+        return await self.repo.list_for_customer(company_id, match, MAX_LISTED)
+
+    async def apply(
+        self, company_id: str, match: CustomerMatch, subscription_id: str, action: Action
+    ) -> Transition:
+        """One state change, atomic against concurrent writers: the UPDATE only applies
+        if the status is still the one the rule was checked against. The caller commits."""
+        sub_id = parse_subscription_id(subscription_id)
+        rule = _RULES[action]
+        for _ in range(_ATTEMPTS):
+            row = await self.repo.get_for_customer(company_id, match, sub_id)
+            if row is None:
+                raise NotFound("No such subscription.")
+            if not rule.allowed(row):
+                raise SubscriptionStateConflict(rule.past, row.status)
+            before = row.status
+            if await self.repo.compare_and_set_status(
+                company_id, sub_id, before, rule.target, self.clock.now()
+            ):
+                return Transition(subscription=row, before=before)
+        # Only reachable if other writers won every round; the status last seen is
+        # what the caller can act on.
+        raise SubscriptionStateConflict(rule.past, before)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
 
-from gateway.kit.money import format_amount
+from gateway.kit.time import parse_iso
 from gateway.models import Subscription as SubscriptionModel
+from gateway.subscription.service import snapshot
 
 
 @strawberry.type(description="A recurring plan of a customer's.")
@@ -23,14 +25,19 @@ class BillingSubscription:
 
     @classmethod
     def from_model(cls, row: SubscriptionModel) -> BillingSubscription:
+        return cls.from_snapshot(snapshot(row))
+
+    @classmethod
+    def from_snapshot(cls, data: dict[str, Any]) -> BillingSubscription:
+        end = data["currentPeriodEnd"]
         return cls(
-            id=strawberry.ID(str(row.id)),
-            status=row.status,
-            plan_name=row.plan_name,
-            amount=format_amount(row.amount, row.currency),
-            currency=row.currency,
-            interval=row.interval,
-            current_period_end=row.current_period_end,
+            id=strawberry.ID(data["id"]),
+            status=data["status"],
+            plan_name=data["planName"],
+            amount=data["amount"],
+            currency=data["currency"],
+            interval=data["interval"],
+            current_period_end=parse_iso(end) if end else None,
         )
 
 
