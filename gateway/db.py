@@ -75,14 +75,20 @@ def _check_on_checkout(engine: AsyncEngine) -> None:
 _autocommit_engines: WeakKeyDictionary[AsyncEngine, AsyncEngine] = WeakKeyDictionary()
 
 
-def autocommit(engine: AsyncEngine) -> AsyncConnection:
-    """A connection from the same pool for single read-only statements: no BEGIN or
-    ROLLBACK round trips and no ORM session around it."""
+def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, in autocommit: for work that only reads. No BEGIN or ROLLBACK
+    round trips; under READ COMMITTED every statement takes its own snapshot anyway,
+    so a reader sees nothing different."""
     derived = _autocommit_engines.get(engine)
     if derived is None:
         derived = _autocommit_engines[engine] = engine.execution_options(
             isolation_level="AUTOCOMMIT")
-    return derived.connect()
+    return derived
+
+
+def autocommit(engine: AsyncEngine) -> AsyncConnection:
+    """A pooled autocommit connection for single read-only statements."""
+    return autocommit_engine(engine).connect()
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

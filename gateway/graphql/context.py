@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from gateway.api_key.service import ApiKeyPrincipal
 from gateway.auth import KEY_ID_HEADER, authenticate_api_key, authenticate_link_issuer
+from gateway.db import autocommit_engine
 from gateway.errors import Forbidden, Unauthenticated
 from gateway.kit.net import client_ip
 from gateway.portal.access import PORTAL_HEADER, PortalAccess, portal_access_service
@@ -28,6 +29,7 @@ class Context:
         self.response_headers: dict[str, str] = {}
         self.status_code: int | None = None
         self._session: AsyncSession | None = None
+        self._read_only = False
         self._merchant: ApiKeyPrincipal | None = None
         self._client_ip: str | None = None
         self._portal: PortalAccess | None = None
@@ -41,8 +43,17 @@ class Context:
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
-            self._session = self.state.session_factory()
+            if self._read_only:
+                self._session = self.state.session_factory(bind=autocommit_engine(self.state.engine))
+            else:
+                self._session = self.state.session_factory()
         return self._session
+
+    def reads_only(self) -> None:
+        """Query resolvers call this: a query operation writes nothing, so the session
+        (if not created yet) runs in autocommit, sparing the BEGIN and ROLLBACK round
+        trips. GraphQL runs one operation per request, so no mutation shares it."""
+        self._read_only = True
 
     async def close(self) -> None:
         if self._session is not None:

@@ -16,6 +16,7 @@ class PortalQuery:
     )
     async def portal(self, info: Info) -> Portal:
         ctx = info.context
+        ctx.reads_only()
         access = await ctx.portal()
         decision = await ctx.state.limiter.portal_read(
             access.company_id, access.customer.uid, access.link.signature
