@@ -1,8 +1,8 @@
 """Who a portal request speaks for: the signed link in the `x-makepay-portal` header.
 
-Order matters. The per-IP failure budget is checked first, so an IP past it is
-refused unchecked; then the HMAC and expiry (no I/O); then revocation; only then
-is any customer data read."""
+Order matters. The HMAC and expiry are checked first (no I/O); a bad link is
+counted against the IP's failure budget, and an IP past that budget gets 429
+whatever it sent; then revocation; only then is any customer data read."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.customer.repository import CustomerRepository
-from gateway.errors import PortalLinkInvalid
+from gateway.errors import PortalLinkExpired, PortalLinkInvalid
 from gateway.keys import Keys
 from gateway.kit.match import CustomerMatch
 from gateway.kit.time import Clock
@@ -58,14 +58,21 @@ class PortalAccessService:
     skew_seconds: int
 
     async def verify(self, query: str | None, client_ip: str) -> PortalAccess:
-        await self.limiter.ensure_not_blocked(client_ip)
-        if not query:
-            raise PortalLinkInvalid("Open the billing portal from the merchant's site.")
         try:
-            link = self.signer.verify(query)
+            link = self.signer.verify(query) if query else None
         except PortalLinkInvalid:
-            await self.limiter.record_auth_failure(client_ip)
+            # A forged or malformed link is known without I/O; one store call counts
+            # the failure and says whether the IP was already past its budget, in which
+            # case it gets the 429 the budget check would have given (the answer never
+            # depends on the link). An invalid-link flood costs one round trip each.
+            await self.limiter.record_auth_failure_or_refuse(client_ip)
             raise
+        except PortalLinkExpired:
+            await self.limiter.ensure_not_blocked(client_ip)
+            raise
+        await self.limiter.ensure_not_blocked(client_ip)
+        if link is None:
+            raise PortalLinkInvalid("Open the billing portal from the merchant's site.")
         await self._ensure_not_revoked(link)
         found = await CustomerRepository(self.session).get_with_company(
             link.company_id, None, link.customer_uid

@@ -68,16 +68,7 @@ class RateLimiter:
 
     async def ensure_not_blocked(self, client_ip: str) -> None:
         """Past its failure budget an IP's authentication attempts are refused unchecked."""
-        try:
-            decision = await self.store.rate_peek(
-                self.keys.auth_failures(client_ip), self.settings.rate_limit_auth_failures_per_minute
-            )
-        except StoreUnavailable as exc:
-            self._fail_open(exc)
-            return
-        if not decision.allowed:
-            self.rejections["auth_failures"] = self.rejections.get("auth_failures", 0) + 1
-            raise RateLimited(decision.retry_after, decision.limit)
+        await self._auth_failures(client_ip, spend=False)
 
     async def record_auth_failure(self, client_ip: str) -> None:
         try:
@@ -105,3 +96,22 @@ class RateLimiter:
                 self.rejections[name] = self.rejections.get(name, 0) + 1
                 raise RateLimited(decision.retry_after, decision.limit)
         return hit
+
+    async def record_auth_failure_or_refuse(self, client_ip: str) -> None:
+        """record_auth_failure for a caller that skipped ensure_not_blocked: the same
+        call tells whether the IP was already past its budget (GCRA does not spend
+        when it refuses), and then raises what ensure_not_blocked would have."""
+        await self._auth_failures(client_ip, spend=True)
+
+    async def _auth_failures(self, client_ip: str, *, spend: bool) -> None:
+        check = self.store.rate_hit if spend else self.store.rate_peek
+        try:
+            decision = await check(
+                self.keys.auth_failures(client_ip), self.settings.rate_limit_auth_failures_per_minute
+            )
+        except StoreUnavailable as exc:
+            self._fail_open(exc)
+            return
+        if not decision.allowed:
+            self.rejections["auth_failures"] = self.rejections.get("auth_failures", 0) + 1
+            raise RateLimited(decision.retry_after, decision.limit)
