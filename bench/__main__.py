@@ -179,7 +179,9 @@ class Bench:
             if before_each:
                 before_each()
             profiler = self.start_profiler(row, server)
+            cpu = server.cpu_seconds()
             row.result = wrk.run(server.url, spec, self.args.duration)
+            row.result.cpu_seconds = server.cpu_seconds() - cpu
             if profiler is not None:
                 profiler.wait(timeout=30)
             if before_each:
@@ -237,8 +239,6 @@ class Bench:
             asyncio.run(self.with_db(lambda c: dataset.seed_base(c, self.size, PEPPER)))
             log(f"seeded stage 1 in {time.monotonic() - t:.1f}s")
             self.run_gateway(out)
-            if self.wanted("6"):
-                self.run_floor(out)
         finally:
             asyncio.run(self.drop_database())
             self.clear_redis()
@@ -251,10 +251,18 @@ class Bench:
         return row
 
     def run_gateway(self, out: Path) -> None:
+        """The floor runs beside the gateway (idle when not measured) and is measured
+        just before scenario 1 and just after scenario 2: the machine's load drifts,
+        and ratios are only meaningful between neighbouring runs."""
         ctx = self.ctx
         server = Server("gateway", gateway_command(), self.server_env(), self.args.workers,
                         self.args.server_cpu, out / "gateway.log")
+        floor = None
         try:
+            if self.wanted("6"):
+                env = {**self.server_env(), "REDIS_KEY_PREFIX": self.prefix + "floor"}
+                floor = Server("floor", floor_command(), env, self.args.workers,
+                               self.args.server_cpu, out / "floor.log")
             self.portal_available = self.probe_portal(server)
             hot = scenarios.hot(ctx)
             if self.portal_available:
@@ -264,11 +272,15 @@ class Bench:
             asyncio.run(self.with_db(lambda c: dataset.seed_stage2(c, self.size)))
             log(f"seeded stage 2 ({self.size.payments:,} payments) in {time.monotonic() - t:.1f}s")
             merchants = ctx.merchants()
+            if floor is not None:
+                self.run_floor(floor, "6")
             self.run(self.add("1", "createPortalLink (GraphQL)"), server,
                      scenarios.link_graphql_spec(ctx),
                      lambda c, n: scenarios.link_graphql_verify(ctx, c, n), merchants)
             self.run(self.add("2", "REST partner route"), server, scenarios.link_rest_spec(ctx),
                      lambda c, n: scenarios.link_rest_verify(ctx, c, n), merchants)
+            if floor is not None:
+                self.run_floor(floor, "6b")
             if self.portal_available:
                 self.run(self.add("3", "portal data query"), server, scenarios.portal_spec(ctx),
                          lambda c, n: scenarios.portal_verify(ctx, c, n), hot)
@@ -279,8 +291,12 @@ class Bench:
                          before_each=self.reset_subscriptions)
                 self.run_flood(server)
             self.rss["gateway"] = server.peak_rss_mb()
+            if floor is not None:
+                self.rss["floor"] = floor.peak_rss_mb()
         finally:
             server.stop()
+            if floor is not None:
+                floor.stop()
 
     def run_flood(self, server: Server) -> None:
         ctx = self.ctx
@@ -299,18 +315,11 @@ class Bench:
         busy = asyncio.run(self.busy_backends_since(since))
         self.flood_statements = asyncio.run(self.transactions()) - before + busy
 
-    def run_floor(self, out: Path) -> None:
+    def run_floor(self, server: Server, key: str) -> None:
         ctx = self.ctx
-        env = {**self.server_env(), "REDIS_KEY_PREFIX": self.prefix + "floor"}
-        server = Server("floor", floor_command(), env, self.args.workers, self.args.server_cpu,
-                        out / "floor.log")
-        try:
-            self.run(self.add("6", "reference floor (Starlette + asyncpg)"), server,
-                     scenarios.link_rest_spec(ctx),
-                     lambda c, n: scenarios.link_rest_verify(ctx, c, n), ctx.merchants())
-            self.rss["floor"] = server.peak_rss_mb()
-        finally:
-            server.stop()
+        self.run(self.add(key, "reference floor (Starlette + asyncpg)"), server,
+                 scenarios.link_rest_spec(ctx),
+                 lambda c, n: scenarios.link_rest_verify(ctx, c, n), ctx.merchants())
 
     # --- the table -------------------------------------------------------------------
 
@@ -320,7 +329,32 @@ class Bench:
             return None
         return ra.rps / rb.rps
 
+    def cpu_ratio(self, a: str, b: str) -> float | None:
+        """The throughput ratio a/b that server CPU per request predicts."""
+        ra, rb = self.rows.get(a), self.rows.get(b)
+        if ra is None or rb is None or ra.result is None or rb.result is None:
+            return None
+        if not ra.result.cpu_us:
+            return None
+        return rb.result.cpu_us / ra.result.cpu_us
+
+    def merge_floor(self) -> None:
+        """Row 6 is the mean of the floor's two runs (before 1, after 2)."""
+        first, second = self.rows.get("6"), self.rows.pop("6b", None)
+        if first is None or second is None or first.result is None or second.result is None:
+            return
+        a, b = first.result, second.result
+        first.result = WrkResult(
+            requests=a.requests + b.requests, seconds=a.seconds + b.seconds,
+            socket_errors=a.socket_errors + b.socket_errors, non_2xx=a.non_2xx + b.non_2xx,
+            bad=a.bad + b.bad, p50_ms=(a.p50_ms + b.p50_ms) / 2, p90_ms=(a.p90_ms + b.p90_ms) / 2,
+            p99_ms=(a.p99_ms + b.p99_ms) / 2, sample=a.sample or b.sample,
+            cpu_seconds=a.cpu_seconds + b.cpu_seconds)
+        first.verify_failures += second.verify_failures
+        first.note = f"runs of {a.rps:,.0f} and {b.rps:,.0f} req/s"
+
     def table(self) -> str:
+        self.merge_floor()
         size = self.size
         floor = self.ratio
         notes = {
@@ -339,8 +373,8 @@ class Bench:
                if self.args.server_cpu else ""),
             "",
             f"{'scenario':<44}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
-            f"{'errors':>8}  ratio",
-            "-" * 100,
+            f"{'errors':>8}{'CPU us/req':>12}  ratio by req/s (by CPU per request)",
+            "-" * 120,
         ]
         order = ["1", "2", "3", "4", "5", "6"]
         for key in order:
@@ -351,16 +385,22 @@ class Bench:
                      "5": "5 invalid-signature flood",
                      "6": "6 reference floor (Starlette + asyncpg)"}[key]
             if row is None or row.result is None:
-                lines.append(f"{title:<44}{'n/a (portal API not on this branch)':>45}")
+                why = ("not run" if not self.wanted(key) or self.portal_available
+                       else "n/a (portal API not on this branch)")
+                lines.append(f"{title:<44}{why:>45}")
                 continue
             r = row.result
             ratio = ""
             if key in notes and notes[key][0] is not None:
-                ratio = f"{notes[key][0]:.2f}{notes[key][1]}"
+                base = notes[key][1]
+                by_cpu = self.cpu_ratio(key, "6" if "floor" in base else "1")
+                ratio = f"{notes[key][0]:.2f}{base}" + (f" ({by_cpu:.2f}x)" if by_cpu else "")
             if key == "5" and self.flood_statements is not None:
                 ratio += f"; {self.flood_statements} DB statements"
+            if row.note:
+                ratio = f"{ratio}; {row.note}" if ratio else row.note
             lines.append(f"{title:<44}{r.rps:>9,.0f}{r.p50_ms:>9.2f}{r.p90_ms:>9.2f}"
-                         f"{r.p99_ms:>9.2f}{row.errors:>8}  {ratio}")
+                         f"{r.p99_ms:>9.2f}{row.errors:>8}{r.cpu_us:>12,.0f}  {ratio}")
         stage1 = self.rows.get("7a")
         if stage1 is not None and stage1.result is not None and "3" in self.rows:
             r = stage1.result
@@ -368,11 +408,14 @@ class Bench:
             lines.append(
                 f"{'7 scenario 3 at ' + format(size.stage1_payments, ',') + ' payments':<44}"
                 f"{r.rps:>9,.0f}{r.p50_ms:>9.2f}{r.p90_ms:>9.2f}{r.p99_ms:>9.2f}"
-                f"{stage1.errors:>8}  {scale:.2f}x ({format(size.stage1_payments, ',')} vs "
-                f"{size.payments:,} payments)")
+                f"{stage1.errors:>8}{r.cpu_us:>12,.0f}  {scale:.2f}x "
+                f"({self.cpu_ratio('7a', '3') or 0:.2f}x): {format(size.stage1_payments, ',')} "
+                f"vs {size.payments:,} payments")
         else:
-            lines.append(f"{'7 scaling of scenario 3':<44}{'n/a (portal API not on this branch)':>45}")
-        lines.append("-" * 100)
+            why = ("not run" if not self.wanted("7") or self.portal_available
+                   else "n/a (portal API not on this branch)")
+            lines.append(f"{'7 scaling of scenario 3':<44}{why:>45}")
+        lines.append("-" * 120)
         for name, values in self.rss.items():
             lines.append(f"peak RSS per worker, {name}: "
                          + ", ".join(f"{v:.0f} MB" for v in values))

@@ -42,11 +42,18 @@ class WrkResult:
     p90_ms: float = 0.0
     p99_ms: float = 0.0
     sample: str = ""
+    cpu_seconds: float = 0.0  # the server's, during the run
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_us(self) -> float:
+        """Server CPU time per request: steadier than req/s on a shared machine, since
+        other load slows the server down without making its work larger."""
+        return self.cpu_seconds / self.requests * 1e6 if self.requests else 0.0
 
 
 @dataclass

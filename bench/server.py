@@ -40,6 +40,18 @@ def _peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process (fields 14 and 15 of /proc/PID/stat)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
 class Server:
     def __init__(self, name: str, app_args: list[str], env: dict[str, str], workers: int,
                  cpu: str | None, log: Path) -> None:
@@ -78,6 +90,9 @@ class Server:
         if self.workers == 1:
             return [self.process.pid]
         return _children(self.process.pid)
+
+    def cpu_seconds(self) -> float:
+        return sum(_cpu_seconds(pid) for pid in self.worker_pids())
 
     def peak_rss_mb(self) -> list[float]:
         return [_peak_rss_mb(pid) for pid in self.worker_pids()]
