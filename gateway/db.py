@@ -97,6 +97,12 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+async def _keep_session(_connection: asyncpg.Connection) -> None:
+    """asyncpg resets a connection on release with one more statement (unlock advisory
+    locks, CLOSE ALL, UNLISTEN, RESET ALL). Nothing run on this pool changes session
+    state (single SELECTs, no transactions), so there is nothing to reset."""
+
+
 _driver_pools: WeakKeyDictionary[AsyncEngine, asyncio.Future[asyncpg.Pool]] = WeakKeyDictionary()
 
 
@@ -115,7 +121,7 @@ async def driver_pool(engine: AsyncEngine) -> asyncpg.Pool | None:
             url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             pool = await asyncpg.create_pool(
                 url, min_size=1, max_size=engine.pool.size(),  # type: ignore[attr-defined]
-                command_timeout=10, timeout=5,
+                command_timeout=10, timeout=5, reset=_keep_session,
             )
         except BaseException as exc:
             del _driver_pools[engine]

@@ -22,7 +22,8 @@ def _open_for_customer(by_client: bool) -> Any:
         .where(
             PaymentLink.company_id == bindparam("company_id"),
             match_clause_params(PaymentLink, by_client),
-            PaymentLink.status.in_(OPEN_PAYMENT_LINK_STATUSES),  # type: ignore[attr-defined]
+            # Not IN (...): an expanding IN is re-rendered on every execution.
+            or_(*(PaymentLink.status == status for status in OPEN_PAYMENT_LINK_STATUSES)),
             or_(PaymentLink.expires_at.is_(None), PaymentLink.expires_at > bindparam("now")),  # type: ignore[union-attr, operator]
         )
         .order_by(PaymentLink.created_at.desc(), PaymentLink.id.desc())  # type: ignore[attr-defined]
