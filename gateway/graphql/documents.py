@@ -12,13 +12,13 @@ not cached (Strawberry parses them again and reports the error as before)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError
-from strawberry.extensions.base_extension import SchemaExtension
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,32 +49,23 @@ class DocumentCache:
         if len(self._entries) > self.maxsize:
             self._entries.popitem(last=False)
 
-
-class DocumentCacheExtension(SchemaExtension):
-    """Per request (give it to the schema as a factory); the cache itself is shared."""
-
-    def __init__(self, cache: DocumentCache) -> None:
-        self.cache = cache
-        self.hit: Prepared | None = None
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.query is not None:
-            self.hit = self.cache.get(context.query)
-        if self.hit is not None:
-            context.graphql_document = self.hit.document
-        else:
-            context.parse_options["max_tokens"] = self.cache.max_tokens
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if self.hit is not None:
-            context.pre_execution_errors = list(self.hit.errors)
-            yield
+    def apply(self, context: ExecutionContext) -> None:
+        """Give a new execution context its document and verdict, so Strawberry skips
+        both steps; parse and validate on a miss. A text that does not parse is left
+        to Strawberry, which parses it again (same token limit) and reports the error."""
+        query = context.query
+        if query is None:
             return
-        context.validation_rules = (*context.validation_rules, *self.cache.extra_rules)
-        yield
-        if context.query is not None and context.graphql_document is not None:
-            self.cache.put(context.query, Prepared(context.graphql_document,
-                                                   tuple(context.pre_execution_errors or ())))
+        prepared = self.get(query)
+        if prepared is None:
+            try:
+                document = parse(query, max_tokens=self.max_tokens)
+            except GraphQLError:
+                context.parse_options["max_tokens"] = self.max_tokens
+                return
+            rules = (*context.validation_rules, *self.extra_rules)
+            prepared = Prepared(document, tuple(validate_document(context.schema._schema,
+                                                                  document, rules)))
+            self.put(query, prepared)
+        context.graphql_document = prepared.document
+        context.pre_execution_errors = list(prepared.errors)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -14,7 +14,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
-from gateway.graphql.documents import DocumentCache, DocumentCacheExtension
+from gateway.graphql.documents import DocumentCache
 from gateway.graphql.scalars import DateTime
 from gateway.payment.mutations import PaymentMutation
 from gateway.payment_link.mutations import PaymentLinkMutation
@@ -43,6 +43,15 @@ Mutation = merge_types("Mutation", MUTATIONS)
 
 
 class GatewaySchema(strawberry.Schema):
+    documents: DocumentCache
+
+    def _create_execution_context(self, *args: Any, **kwargs: Any) -> ExecutionContext:
+        # Strawberry parses and validates only what the context lacks (its
+        # _parse_operation_document and _run_validation check first).
+        context = super()._create_execution_context(*args, **kwargs)
+        self.documents.apply(context)
+        return context
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # The view formats and logs errors in one place (graphql/errors.py); Strawberry's
         # default would log every expected client error with a traceback.
@@ -50,20 +59,19 @@ class GatewaySchema(strawberry.Schema):
 
 
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
-    # One extension parses and validates each distinct document once, with the depth,
-    # alias and token limits (graphql/documents.py). It is given as a factory: a shared
-    # instance would carry one request's state into another; the cache it holds is
-    # shared on purpose and bounded.
+    # Each distinct document is parsed and validated once, with the depth, alias, token
+    # and introspection limits (graphql/documents.py); the cache is bounded.
     documents = DocumentCache(
         maxsize=CACHE_SIZE, max_tokens=MAX_TOKENS, max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES,
         extra_rules=() if introspection else (NoSchemaIntrospectionCustomRule,),
     )
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
-        extensions=[partial(DocumentCacheExtension, documents)],
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
     )
+    schema.documents = documents
+    return schema
 
 
 def export_sdl() -> str:
