@@ -9,6 +9,7 @@ from gateway.dashboard.sessions import CSRF_HEADER, SESSION_COOKIE, DashboardSes
 from gateway.errors import BadRequest, Forbidden, Unauthenticated
 from gateway.kit.crypto import constant_time_equals
 from gateway.portal_link.usecases import LinkPrincipal
+from gateway.redis import RateDecision
 from gateway.state import State
 
 KEY_ID_HEADER = "x-makecrypto-key-id"
@@ -59,3 +60,22 @@ async def authorize_dashboard(
     await TeamService(db, state.clock).require_permission(company_id, session.user_id,
                                                           SETTINGS_MANAGE)
     return LinkPrincipal(company_id, session.rate_key)
+async def authenticate_link_issuer(
+    state: State, conn: HTTPConnection, client_ip: str, company_id: str | None = None
+) -> tuple[ApiKeyPrincipal, RateDecision | None] | None:
+    """createPortalLink's fast path: a key the in-process cache accepts costs one store
+    round trip, the IP's failure budget and the key's link budget checked together.
+
+    None sends the caller down the full path (authenticate_api_key, then the link
+    budget): a cache miss, a wrong secret, or a companyId that is not the key's. So a
+    failure is still counted, and an IP past its budget still gets 429 before its key
+    is looked up, exactly as before."""
+    principal = state.api_keys.authenticate_cached(
+        conn.headers.get(KEY_ID_HEADER), conn.headers.get(KEY_SECRET_HEADER)
+    )
+    if principal is None or (company_id is not None and company_id != principal.company_id):
+        return None
+    decision = await state.limiter.unblocked_link_creation(
+        client_ip, principal.company_id, principal.rate_key
+    )
+    return principal, decision

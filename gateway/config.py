@@ -32,8 +32,12 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.development
     database_url: str = "sqlite:///./gateway.db"
+    # Per worker process. No overflow by default: an overflow connection is opened for
+    # one request and closed at check-in, so under load every request past the pool
+    # paid a connect (TLS negotiation, statement preparation); waiting a moment for a
+    # pooled connection is cheaper.
     database_pool_size: int = Field(default=10, ge=1, le=200)
-    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    database_max_overflow: int = Field(default=0, ge=0, le=200)
     redis_url: str | None = None
     redis_key_prefix: str = "mp"
     portal_signing_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)

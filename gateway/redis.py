@@ -70,6 +70,18 @@ end
 _GCRA = _GCRA_FUNCTION + """
 return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
 """
+# createPortalLink's two budgets in one round trip: "is this IP past its failure
+# budget?" (no spending) and, only if not, one link from the key's budget. KEYS are
+# the IP's key and the key's link key; they hash to different cluster slots, which a
+# single Redis (all the gateway uses) does not mind.
+_PEEK_THEN_HIT = _GCRA_FUNCTION + """
+local peek = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), 0)
+if peek[1] == 0 then
+  return {0, 0, peek[3], peek[4], 0, 0, 0, 0}
+end
+local hit = gcra(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), 1)
+return {1, peek[2], 0, peek[4], hit[1], hit[2], hit[3], hit[4]}
+"""
 # Everything a portal request asks of the store, in one round trip and in the order
 # the answers take precedence: the client IP's failure budget (a peek: an IP past it
 # learns nothing more), the customer's revocation and the link's cached verification,
@@ -186,6 +198,13 @@ class Store(Protocol):
 
     async def close(self) -> None: ...
 
+    async def rate_peek_then_hit(
+        self, peek_key: str, peek_limit: int, hit_key: str, hit_limit: int, period: int = 60
+    ) -> tuple[RateDecision, RateDecision | None]:
+        """Peek at one budget and, only if it allows, spend one from another, as one
+        operation. The second decision is None when the first refused."""
+        ...
+
 
 class RedisStore:
     """Redis behind a small circuit breaker.
@@ -209,6 +228,7 @@ class RedisStore:
         )
         self._gcra = self.redis.register_script(_GCRA)
         self._portal_gate = self.redis.register_script(_PORTAL_GATE)
+        self._peek_then_hit = self.redis.register_script(_PEEK_THEN_HIT)
         self._raise_to = self.redis.register_script(_RAISE_TO)
         self._clock = clock or SystemClock()
         self._unavailable_at: float | None = None
@@ -305,6 +325,17 @@ class RedisStore:
     async def rate_peek(self, key: str, limit: int, period: int = 60) -> RateDecision:
         return await self._rate(key, limit, period, 0)
 
+    async def rate_peek_then_hit(
+        self, peek_key: str, peek_limit: int, hit_key: str, hit_limit: int, period: int = 60
+    ) -> tuple[RateDecision, RateDecision | None]:
+        period_ms = period * 1000
+        raw = await self._call(lambda: self._peek_then_hit(
+            keys=[peek_key, hit_key],
+            args=[period_ms / peek_limit, period_ms, period_ms / hit_limit, period_ms]))
+        values = [int(v) for v in raw]
+        peek = _decision(peek_limit, *values[:4])
+        return peek, _decision(hit_limit, *values[4:]) if peek.allowed else None
+
     async def portal_gate(self, gate: PortalGate) -> PortalGateResult:
         period_ms = gate.period * 1000
         raw = await self._call(lambda: self._portal_gate(
@@ -399,6 +430,12 @@ class MemoryStore:
 
     async def rate_peek(self, key: str, limit: int, period: int = 60) -> RateDecision:
         return self._rate(key, limit, period, 0)
+
+    async def rate_peek_then_hit(
+        self, peek_key: str, peek_limit: int, hit_key: str, hit_limit: int, period: int = 60
+    ) -> tuple[RateDecision, RateDecision | None]:
+        peek = self._rate(peek_key, peek_limit, period, 0)
+        return peek, self._rate(hit_key, hit_limit, period, 1) if peek.allowed else None
 
     async def portal_gate(self, gate: PortalGate) -> PortalGateResult:
         # No await between the steps: atomic for this process, as the script is for Redis.

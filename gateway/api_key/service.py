@@ -100,6 +100,23 @@ class ApiKeyService:
         entry = self._cache.get(key_id)
         if entry is None or now - entry.fetched_at > self.cache_seconds:
             entry = await self._load(key_id, now)
+        return self._check(entry, key_id, secret, now)
+
+    def authenticate_cached(self, key_id: str | None, secret: str | None) -> ApiKeyPrincipal | None:
+        """The principal when a fresh cache entry accepts the secret, with no I/O; None
+        when `authenticate` must decide (cache miss, stale entry, wrong secret)."""
+        if not key_id or not secret or len(secret) > 200:
+            return None
+        now = self.clock.timestamp()
+        entry = self._cache.get(key_id)
+        if entry is None or now - entry.fetched_at > self.cache_seconds:
+            return None
+        try:
+            return self._check(entry, key_id, secret, now)
+        except Unauthenticated:
+            return None
+
+    def _check(self, entry: _Cached, key_id: str, secret: str, now: float) -> ApiKeyPrincipal:
         presented = hash_api_secret(self.pepper, secret)
         if not constant_time_equals(presented, entry.secret_hash) or entry.company_id is None:
             raise Unauthenticated()

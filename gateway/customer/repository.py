@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+import asyncpg
+import orjson
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from gateway.db import autocommit, driver_pool
+from gateway.errors import Unavailable
 from gateway.kit.cursor import newest_first_after
 from gateway.models import Company, Customer
 
@@ -63,3 +69,94 @@ class CustomerRepository:
             query = query.where(newest_first_after(Customer, after))
         query = query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(limit)  # type: ignore[attr-defined]
         return list((await self.session.execute(query)).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRecord:
+    """A customer as read for a response: the Customer model's attribute names,
+    without the ORM's instrumentation and identity map."""
+
+    id: uuid.UUID
+    uid: str
+    company_id: str
+    email: str
+    name: str | None
+    client_id: str | None
+    metadata_: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyOrigin:
+    id: str
+    portal_domain: str | None
+    portal_domain_verified: bool
+
+
+_CUSTOMER_COLUMNS = (Customer.id, Customer.uid, Customer.company_id, Customer.email,  # type: ignore[var-annotated]
+                     Customer.name, Customer.client_id, Customer.metadata_,
+                     Customer.created_at, Customer.updated_at)
+_WITH_COMPANY = select(*_CUSTOMER_COLUMNS, Company.portal_domain,
+                       Company.portal_domain_verified).join(
+    Company, Company.id == Customer.company_id)  # type: ignore[arg-type]
+# Built once: SQLAlchemy then finds the compiled form in its cache by a cheap key.
+_BY_UID = _WITH_COMPANY.where(Customer.company_id == bindparam("company_id"),
+                              Customer.uid == bindparam("ref"))
+_BY_ID = _WITH_COMPANY.where(Customer.company_id == bindparam("company_id"),
+                             Customer.id == bindparam("ref"))
+
+
+_DRIVER_LOOKUP = """
+SELECT c.id, c.uid, c.company_id, c.email, c.name, c.client_id, c.metadata::text,
+       c.created_at, c.updated_at, co.portal_domain, co.portal_domain_verified
+FROM customers c JOIN companies co ON co.id = c.company_id
+WHERE c.company_id = $1 AND c.{column} = $2
+"""
+_DRIVER_BY_UID = _DRIVER_LOOKUP.format(column="uid")
+_DRIVER_BY_ID = _DRIVER_LOOKUP.format(column="id")
+# What "the database is unreachable" looks like from asyncpg (SQLAlchemy wraps these
+# as DBAPIError for the other paths); errors in the statement itself stay errors.
+_UNREACHABLE = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+                asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+                asyncpg.AdminShutdownError)
+
+
+class CustomerLookup:
+    """The createPortalLink lookup, scoped by company like every query: one indexed
+    statement, mapped to plain records. On PostgreSQL it runs on the driver pool
+    (db.driver_pool), elsewhere as a prebuilt select on an autocommit connection."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def get_with_company(
+        self, company_id: str, customer_id: uuid.UUID | None, uid: str | None
+    ) -> tuple[CustomerRecord, CompanyOrigin] | None:
+        ref = customer_id if customer_id is not None else uid
+        try:
+            pool = await driver_pool(self.engine)
+        except _UNREACHABLE as exc:
+            raise Unavailable() from exc
+        if pool is not None:
+            sql = _DRIVER_BY_ID if customer_id is not None else _DRIVER_BY_UID
+            # A read of one row is safe to repeat: a connection the server dropped while
+            # idle in the pool (restart, terminated backend) costs one retry, not a 503.
+            for attempt in range(2):
+                try:
+                    found = await pool.fetchrow(sql, company_id, ref)
+                    break
+                except _UNREACHABLE as exc:
+                    if attempt:
+                        raise Unavailable() from exc
+            if found is None:
+                return None
+            row = (uuid.UUID(bytes=found[0].bytes), *found[1:6], orjson.loads(found[6]),
+                   *found[7:])
+            return CustomerRecord(*row[:9]), CompanyOrigin(row[2], row[9], row[10])
+        statement = _BY_ID if customer_id is not None else _BY_UID
+        async with autocommit(self.engine) as conn:
+            result = (await conn.execute(statement, {"company_id": company_id, "ref": ref})).first()
+        if result is None:
+            return None
+        return CustomerRecord(*result[:9]), CompanyOrigin(result[2], result[9], result[10])

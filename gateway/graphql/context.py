@@ -7,8 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from gateway.api_key.service import ApiKeyPrincipal
-from gateway.auth import KEY_ID_HEADER, authenticate_api_key, authorize_dashboard
+from gateway.auth import (
+    KEY_ID_HEADER,
+    authenticate_api_key,
+    authenticate_link_issuer,
+    authorize_dashboard,
+)
 from gateway.dashboard.sessions import SESSION_COOKIE
+from gateway.db import autocommit_engine
 from gateway.errors import Forbidden, Unauthenticated
 from gateway.kit.net import client_ip
 from gateway.portal.access import PORTAL_HEADER, PortalAccess, portal_access_service
@@ -30,6 +36,7 @@ class Context:
         self.response_headers: dict[str, str] = {}
         self.status_code: int | None = None
         self._session: AsyncSession | None = None
+        self._read_only = False
         self._merchant: ApiKeyPrincipal | None = None
         self._client_ip: str | None = None
         self._portal: PortalAccess | None = None
@@ -43,8 +50,17 @@ class Context:
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
-            self._session = self.state.session_factory()
+            if self._read_only:
+                self._session = self.state.session_factory(bind=autocommit_engine(self.state.engine))
+            else:
+                self._session = self.state.session_factory()
         return self._session
+
+    def reads_only(self) -> None:
+        """Query resolvers call this: a query operation writes nothing, so the session
+        (if not created yet) runs in autocommit, sparing the BEGIN and ROLLBACK round
+        trips. GraphQL runs one operation per request, so no mutation shares it."""
+        self._read_only = True
 
     async def close(self) -> None:
         if self._session is not None:
@@ -83,6 +99,18 @@ class Context:
         if SESSION_COOKIE in self.request.cookies:
             return await authorize_dashboard(self.state, self.session, self.request, company_id)
         raise Unauthenticated()
+
+    async def link_issuer(self, company_id: str | None) -> LinkPrincipal:
+        """link_principal for createPortalLink: with a key the in-process cache accepts,
+        authentication and the link budget cost one store round trip (auth.py)."""
+        if self._merchant is None and KEY_ID_HEADER in self.request.headers:
+            fast = await authenticate_link_issuer(self.state, self.request, self.client_ip,
+                                                  company_id)
+            if fast is not None:
+                self._merchant, decision = fast
+                return LinkPrincipal(self._merchant.company_id, self._merchant.rate_key,
+                                     True, decision)
+        return await self.link_principal(company_id)
 
 
 Info = strawberry.Info[Context, None]

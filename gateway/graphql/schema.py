@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
-from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
@@ -27,6 +18,7 @@ from gateway.company.queries import CompanyQuery
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
 from gateway.graphql.cost import QueryCostLimiter
+from gateway.graphql.documents import DocumentCache
 from gateway.graphql.execution import SerialRootExecutionContext
 from gateway.graphql.scalars import DateTime
 from gateway.metrics import OperationLabel
@@ -58,6 +50,16 @@ Mutation = merge_types("Mutation", MUTATIONS)
 
 
 class GatewaySchema(strawberry.Schema):
+    documents: DocumentCache | None = None
+
+    def _create_execution_context(self, *args: Any, **kwargs: Any) -> ExecutionContext:
+        # Strawberry parses and validates only what the context lacks (its
+        # _parse_operation_document and _run_validation check first).
+        context = super()._create_execution_context(*args, **kwargs)
+        if self.documents is not None:
+            self.documents.apply(context)
+        return context
+
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # The view formats and logs errors in one place (graphql/errors.py); Strawberry's
         # default would log every expected client error with a traceback.
@@ -65,26 +67,23 @@ class GatewaySchema(strawberry.Schema):
 
 
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:
-    # Extensions are given as factories: a shared instance would carry one request's
-    # state into another. Both caches are bounded so unique documents cannot grow memory.
-    extensions: list[type[SchemaExtension] | partial[SchemaExtension]] = [
-        partial(ParserCache, maxsize=CACHE_SIZE),
-        partial(ValidationCache, maxsize=CACHE_SIZE),
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        QueryCostLimiter,
-        OperationLabel,
-    ]
-    if not introspection:
-        extensions.append(partial(AddValidationRules, [NoSchemaIntrospectionCustomRule]))
-    return GatewaySchema(
+    # Each distinct document is parsed and validated once, with the depth, alias, token
+    # and introspection limits (graphql/documents.py); the cache is bounded.
+    documents = DocumentCache(
+        maxsize=CACHE_SIZE, max_tokens=MAX_TOKENS, max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES,
+        extra_rules=() if introspection else (NoSchemaIntrospectionCustomRule,),
+    )
+    schema = GatewaySchema(
         query=Query,
         mutation=Mutation,
-        extensions=extensions,
+        # Given as classes, so each request gets fresh instances: a shared instance
+        # would carry one request's state into another.
+        extensions=[QueryCostLimiter, OperationLabel],
         config=StrawberryConfig(scalar_map={datetime: DateTime}),
         execution_context_class=SerialRootExecutionContext,
     )
+    schema.documents = documents
+    return schema
 
 
 def export_sdl() -> str:

@@ -1,13 +1,34 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.kit.match import CustomerMatch
+from gateway.kit.prebuilt import Prebuilt, match_clause_params, match_params
 from gateway.models import PaymentLink
 from gateway.models.payment_link import OPEN_PAYMENT_LINK_STATUSES
+
+_statements = Prebuilt()
+
+
+def _open_for_customer(by_client: bool) -> Any:
+    return (
+        select(PaymentLink.id, PaymentLink.url, PaymentLink.amount,  # type: ignore[call-overload]
+               PaymentLink.currency, PaymentLink.status, PaymentLink.description,
+               PaymentLink.expires_at)
+        .where(
+            PaymentLink.company_id == bindparam("company_id"),
+            match_clause_params(PaymentLink, by_client),
+            # Not IN (...): an expanding IN is re-rendered on every execution.
+            or_(*(PaymentLink.status == status for status in OPEN_PAYMENT_LINK_STATUSES)),
+            or_(PaymentLink.expires_at.is_(None), PaymentLink.expires_at > bindparam("now")),  # type: ignore[union-attr, operator]
+        )
+        .order_by(PaymentLink.created_at.desc(), PaymentLink.id.desc())  # type: ignore[attr-defined]
+        .limit(bindparam("limit"))
+    )
 
 
 class PaymentLinkRepository:
@@ -23,17 +44,11 @@ class PaymentLinkRepository:
 
     async def open_for_customer(
         self, company_id: str, match: CustomerMatch, now: datetime, limit: int
-    ) -> list[PaymentLink]:
-        """Active or unpaid and not past their expiry, newest first."""
-        query = (
-            select(PaymentLink)
-            .where(
-                PaymentLink.company_id == company_id,
-                match.clause(PaymentLink),
-                PaymentLink.status.in_(OPEN_PAYMENT_LINK_STATUSES),  # type: ignore[attr-defined]
-                or_(PaymentLink.expires_at.is_(None), PaymentLink.expires_at > now),  # type: ignore[union-attr, operator]
-            )
-            .order_by(PaymentLink.created_at.desc(), PaymentLink.id.desc())  # type: ignore[attr-defined]
-            .limit(limit)
-        )
-        return list((await self.session.execute(query)).scalars())
+    ) -> list[Any]:
+        """Active or unpaid and not past their expiry, newest first: rows with the
+        attributes the portal shows (id, url, amount, currency, status, description,
+        expires_at)."""
+        by_client = match.client_id is not None
+        statement = _statements.get(by_client, lambda: _open_for_customer(by_client))
+        params = {"company_id": company_id, "now": now, "limit": limit, **match_params(match)}
+        return list(await self.session.execute(statement, params))

@@ -18,8 +18,8 @@ class PortalLinkMutation:
         self, info: Info, customer_id: strawberry.ID, company_id: strawberry.ID | None = None
     ) -> PortalLink:
         ctx = info.context
-        principal = await ctx.link_principal(company_id)
-        issued, decision = await issue_portal_link(ctx.state, ctx.session, principal, customer_id)
+        principal = await ctx.link_issuer(company_id)
+        issued, decision = await issue_portal_link(ctx.state, None, principal, customer_id)
         if decision is not None:
             ctx.response_headers.update(decision.headers())
         return PortalLink.from_issued(issued)

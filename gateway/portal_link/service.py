@@ -4,9 +4,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from gateway.customer.service import CustomerService
+from gateway.customer.repository import CompanyOrigin, CustomerLookup, CustomerRecord
+from gateway.customer.service import CustomerService, parse_customer_ref
+from gateway.errors import NotFound
 from gateway.keys import Keys
 from gateway.kit.ids import new_uuid
 from gateway.kit.time import Clock, from_unix
@@ -21,13 +23,13 @@ log = logging.getLogger("gateway.portal_link")
 @dataclass(frozen=True, slots=True)
 class IssuedPortalLink:
     company_id: str
-    customer: Customer
+    customer: Customer | CustomerRecord
     url: str
     expires_at: datetime
     link: SignedLink
 
 
-def portal_origin(company: Company, base_url: str) -> str:
+def portal_origin(company: Company | CompanyOrigin, base_url: str) -> str:
     if company.portal_domain and company.portal_domain_verified:
         return f"https://{company.portal_domain}"
     return base_url
@@ -36,15 +38,17 @@ def portal_origin(company: Company, base_url: str) -> str:
 class PortalLinkService:
     def __init__(
         self,
-        session: AsyncSession,
+        session: AsyncSession | None,
         clock: Clock,
         signer: PortalLinkSigner,
         store: Store,
         keys: Keys,
         base_url: str,
         skew_seconds: int,
+        engine: AsyncEngine | None = None,
     ) -> None:
         self.session = session
+        self.engine = engine
         self.clock = clock
         self.signer = signer
         self.store = store
@@ -52,10 +56,25 @@ class PortalLinkService:
         self.base_url = base_url
         self.skew_seconds = skew_seconds
 
+    def _session(self) -> AsyncSession:
+        if self.session is None:
+            raise RuntimeError("this operation needs a database session")
+        return self.session
+
     async def issue(self, company_id: str, customer_ref: str) -> IssuedPortalLink:
-        customer, company = await CustomerService(self.session, self.clock).get_with_company(
-            company_id, customer_ref
-        )
+        customer: Customer | CustomerRecord
+        company: Company | CompanyOrigin
+        if self.engine is not None:
+            # The hot path: one statement outside any session (customer/repository.py).
+            found = await CustomerLookup(self.engine).get_with_company(
+                company_id, *parse_customer_ref(customer_ref))
+            if found is None:
+                raise NotFound("No such customer.")
+            customer, company = found
+        else:
+            customer, company = await CustomerService(self._session(), self.clock).get_with_company(
+                company_id, customer_ref
+            )
         link = self.signer.issue(company.id, customer.uid)
         url = f"{portal_origin(company, self.base_url)}/billing?{link.query()}"
         return IssuedPortalLink(company.id, customer, url, from_unix(link.expires), link)
@@ -65,9 +84,10 @@ class PortalLinkService:
 
         The database row is the durable record and is committed by the caller; Redis
         gets a copy for fast checks, kept until every covered link has expired."""
-        customer = await CustomerService(self.session, self.clock).get(company_id, customer_ref)
+        session = self._session()
+        customer = await CustomerService(session, self.clock).get(company_id, customer_ref)
         cutoff = int(self.clock.timestamp())
-        await PortalRevocationRepository(self.session).add(
+        await PortalRevocationRepository(session).add(
             PortalRevocation(
                 id=new_uuid(),
                 company_id=company_id,
@@ -76,7 +96,7 @@ class PortalLinkService:
                 created_at=self.clock.now(),
             )
         )
-        await self.session.commit()
+        await session.commit()
         try:
             await self.store.raise_to(
                 self.keys.revocation(company_id, customer.uid),

@@ -17,19 +17,27 @@ class LinkPrincipal:
 
     company_id: str
     rate_key: str
+    # Set when authentication already spent the link budget (auth.authenticate_link_issuer).
+    rate_checked: bool = False
+    decision: RateDecision | None = None
 
 
-def portal_link_service(state: State, session: AsyncSession) -> PortalLinkService:
+def portal_link_service(state: State, session: AsyncSession | None) -> PortalLinkService:
     settings = state.settings
     return PortalLinkService(
         session, state.clock, state.signer, state.store, state.keys,
-        settings.portal_base_url, settings.clock_skew_seconds,
+        settings.portal_base_url, settings.clock_skew_seconds, engine=state.engine,
     )
 
 
 async def issue_portal_link(
-    state: State, session: AsyncSession, principal: LinkPrincipal, customer_ref: str
+    state: State, session: AsyncSession | None, principal: LinkPrincipal, customer_ref: str
 ) -> tuple[IssuedPortalLink, RateDecision | None]:
-    decision = await state.limiter.link_creation(principal.company_id, principal.rate_key)
+    """`session` is not used for issuing (the lookup runs outside any session); it is
+    kept for callers that pass theirs."""
+    if principal.rate_checked:
+        decision = principal.decision
+    else:
+        decision = await state.limiter.link_creation(principal.company_id, principal.rate_key)
     issued = await portal_link_service(state, session).issue(principal.company_id, customer_ref)
     return issued, decision

@@ -75,6 +75,25 @@ class RateLimiter:
             self.settings.rate_limit_links_per_minute,
         )
 
+    async def unblocked_link_creation(
+        self, client_ip: str, company_id: str, principal: str
+    ) -> RateDecision | None:
+        """ensure_not_blocked(client_ip), then link_creation(...), in one store round
+        trip: for a key already authenticated from the in-process cache."""
+        try:
+            peek, hit = await self.store.rate_peek_then_hit(
+                self.keys.auth_failures(client_ip), self.settings.rate_limit_auth_failures_per_minute,
+                self.keys.link_rate(company_id, principal), self.settings.rate_limit_links_per_minute,
+            )
+        except StoreUnavailable as exc:
+            self.fail_open(exc)
+            return None
+        for name, decision in (("auth_failures", peek), ("links", hit)):
+            if decision is not None and not decision.allowed:
+                record_rate_limit_rejection(name)
+                raise RateLimited(decision.retry_after, decision.limit)
+        return hit
+
     def portal_gate(self, client_ip: str, budget: PortalBudget, *, company_id: str,
                     customer_uid: str, signature: str, issued_at: int) -> PortalGate:
         """The store's checks for one portal request, to run in one round trip."""

@@ -7,7 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.auth import authenticate_api_key
+from gateway.auth import authenticate_api_key, authenticate_link_issuer
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
 from gateway.kit.net import client_ip
 from gateway.kit.time import iso_ms
@@ -45,13 +45,17 @@ def portal_link_response(issued: IssuedPortalLink, decision: RateDecision | None
 
 async def create_portal_link(request: Request) -> Response:
     state: State = request.app.state.gateway
-    principal = await authenticate_api_key(
-        state, request, client_ip(request, state.settings.trusted_proxies)
+    ip = client_ip(request, state.settings.trusted_proxies)
+    fast = await authenticate_link_issuer(state, request, ip)
+    if fast is None:
+        principal = await authenticate_api_key(state, request, ip)
+        issuer = LinkPrincipal(principal.company_id, principal.rate_key)
+    else:
+        principal, decision = fast
+        issuer = LinkPrincipal(principal.company_id, principal.rate_key, True, decision)
+    # No session: issuing reads one row outside any transaction (customer/repository.py).
+    issued, decision = await issue_portal_link(
+        state, None, issuer, request.path_params["customer_id"]
     )
-    async with state.session_factory() as session:
-        issued, decision = await issue_portal_link(
-            state, session, LinkPrincipal(principal.company_id, principal.rate_key),
-            request.path_params["customer_id"],
-        )
     return portal_link_response(issued, decision)
 

@@ -2,12 +2,28 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.kit.match import CustomerMatch
+from gateway.kit.prebuilt import Prebuilt, match_clause_params, match_params
 from gateway.models import Subscription
+
+_statements = Prebuilt()
+
+
+def _list_for_customer(by_client: bool) -> Any:
+    return (
+        select(Subscription.id, Subscription.status, Subscription.plan_name,  # type: ignore[call-overload]
+               Subscription.amount, Subscription.currency, Subscription.interval,
+               Subscription.current_period_end)
+        .where(Subscription.company_id == bindparam("company_id"),
+               match_clause_params(Subscription, by_client))
+        .order_by(Subscription.created_at.desc(), Subscription.id.desc())  # type: ignore[attr-defined]
+        .limit(bindparam("limit"))
+    )
 
 
 class SubscriptionRepository:
@@ -23,14 +39,12 @@ class SubscriptionRepository:
 
     async def list_for_customer(
         self, company_id: str, match: CustomerMatch, limit: int
-    ) -> list[Subscription]:
-        query = (
-            select(Subscription)
-            .where(Subscription.company_id == company_id, match.clause(Subscription))
-            .order_by(Subscription.created_at.desc(), Subscription.id.desc())  # type: ignore[attr-defined]
-            .limit(limit)
-        )
-        return list((await self.session.execute(query)).scalars())
+    ) -> list[Any]:
+        """Rows with the attributes `service.snapshot` reads."""
+        by_client = match.client_id is not None
+        statement = _statements.get(by_client, lambda: _list_for_customer(by_client))
+        params = {"company_id": company_id, "limit": limit, **match_params(match)}
+        return list(await self.session.execute(statement, params))
 
     async def get_for_customer(
         self, company_id: str, match: CustomerMatch, subscription_id: uuid.UUID

@@ -1,0 +1,34 @@
+"""scripts/bench runs end to end (a tiny run: no timing is asserted, only that the
+table is printed and no scenario saw an error)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_bench_small_prints_the_table_without_errors(postgres_server_url: str, redis_url: str) -> None:
+    env = {**os.environ, "TEST_POSTGRES_URL": postgres_server_url, "TEST_REDIS_URL": redis_url}
+    done = subprocess.run(  # noqa: S603
+        [str(ROOT / "scripts" / "bench"), "--small", "--duration", "1", "--warmup", "0"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
+    )
+    output = done.stdout
+    assert done.returncode == 0, output[-3000:] + done.stderr[-3000:]
+    for scenario in ("1 createPortalLink", "2 REST partner route", "3 portal data query",
+                     "4 portal pause/reactivate", "5 invalid-signature flood",
+                     "6 reference floor", "7 scenario 3 at"):
+        assert re.search(rf"^{re.escape(scenario)}.*\s0\s+[\d,]+\s", output, re.MULTILINE), (
+            scenario, output)
+    assert "0 DB statements" in output
+    assert re.search(r"^peak RSS per worker, gateway: \d+ MB", output, re.MULTILINE)
+    assert re.search(r"^errors: 0$", output, re.MULTILINE)

@@ -1,0 +1,44 @@
+"""Pooled connections: one the server closed is replaced before use (the checkout
+check that stands in for pool_pre_ping), and read-only work runs in autocommit."""
+
+from __future__ import annotations
+
+import asyncpg
+import pytest
+
+from gateway.db import autocommit
+from tests.factories import create_api_key, create_company, create_customer
+from tests.support import Gateway
+
+
+async def test_connections_the_server_closed_are_replaced(gw: Gateway, database_url: str) -> None:
+    if gw.backend != "postgres":
+        pytest.skip("only a server can close the gateway's connections")
+    company = await create_company(gw)
+    headers = await create_api_key(gw, company)
+    customer = await create_customer(gw, company)
+    route = f"/api/partner/v1/makepay/customers/{customer.uid}/portal"
+    assert (await gw.client.post(route, headers=headers)).status_code == 200
+
+    admin = await asyncpg.connect(database_url)
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    finally:
+        await admin.close()
+
+    for _ in range(3):
+        response = await gw.client.post(route, headers=headers)
+        assert response.status_code == 200, response.text
+
+
+async def test_autocommit_connections_read_committed_rows(gw: Gateway) -> None:
+    company = await create_company(gw)
+    async with autocommit(gw.state.engine) as conn:
+        found = (await conn.exec_driver_sql(
+            "SELECT name FROM companies WHERE id = :id" if gw.backend == "sqlite"
+            else "SELECT name FROM companies WHERE id = $1", ({"id": company.id}
+                                                              if gw.backend == "sqlite"
+                                                              else (company.id,)))).scalar()
+    assert found == "Acme"
