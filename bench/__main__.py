@@ -50,7 +50,6 @@ class Row:
     result: WrkResult | None = None
     verify_failures: list[str] = field(default_factory=list)
     note: str = ""
-    skipped: str = ""
 
     @property
     def errors(self) -> int:

@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ class WrkResult:
     p99_ms: float = 0.0
     sample: str = ""
     cpu_seconds: float = 0.0  # the server's, during the run
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:

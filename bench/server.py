@@ -23,9 +23,16 @@ def free_port() -> int:
 
 
 def _children(pid: int) -> list[int]:
+    """Worker processes of a uvicorn master (not multiprocessing's resource tracker)."""
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        found += [int(p) for p in task.read_text().split()]
+        for child in task.read_text().split():
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"resource_tracker" not in cmdline:
+                found.append(int(child))
     return found
 
 
