@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -136,3 +137,27 @@ async def driver_pool(engine: AsyncEngine) -> asyncpg.Pool | None:
             pool.terminate()
 
     return await asyncio.shield(future)
+
+
+# Told of each statement sent on a driver pool, before it is sent (tests count the
+# statements a request costs; empty in production, where it costs one truth test).
+driver_statement_listeners: list[Callable[[AsyncEngine, str], None]] = []
+
+# What "the database is unreachable" looks like from asyncpg (SQLAlchemy wraps these
+# as DBAPIError on its paths); errors in the statement itself stay errors.
+DRIVER_UNREACHABLE = (OSError, TimeoutError, asyncpg.InterfaceError,
+                      asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
+                      asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError)
+
+
+async def driver_fetch(engine: AsyncEngine, pool: asyncpg.Pool, sql: str,
+                       *args: Any) -> list[asyncpg.Record]:
+    """One read-only statement on the driver pool. A read is safe to repeat: a
+    connection the server dropped while idle in the pool (restart, terminated
+    backend) costs one retry; a second failure raises as the driver does."""
+    for listener in driver_statement_listeners:
+        listener(engine, sql)
+    try:
+        return await pool.fetch(sql, *args)
+    except DRIVER_UNREACHABLE:
+        return await pool.fetch(sql, *args)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from gateway.config import Settings
+from gateway.db import driver_statement_listeners
 from gateway.state import State
 
 
@@ -84,14 +85,21 @@ def error_codes(body: dict[str, Any]) -> list[str]:
 
 @contextmanager
 def sql_statements(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Every SQL statement the engine sends while the block runs, in order."""
+    """Every SQL statement the engine sends while the block runs, in order, and those
+    sent on its driver pool (db.driver_fetch)."""
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         seen.append(statement)
 
+    def on_driver(sent_by: AsyncEngine, statement: str) -> None:
+        if sent_by is engine:
+            seen.append(statement)
+
     event.listen(engine.sync_engine, "before_cursor_execute", record)
+    driver_statement_listeners.append(on_driver)
     try:
         yield seen
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+        driver_statement_listeners.remove(on_driver)

@@ -5,12 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from gateway.db import autocommit, driver_pool
+from gateway.db import DRIVER_UNREACHABLE, autocommit, driver_fetch, driver_pool
 from gateway.errors import Unavailable
 from gateway.kit.cursor import newest_first_after
 from gateway.models import Company, Customer
@@ -115,11 +114,7 @@ WHERE c.company_id = $1 AND c.{column} = $2
 """
 _DRIVER_BY_UID = _DRIVER_LOOKUP.format(column="uid")
 _DRIVER_BY_ID = _DRIVER_LOOKUP.format(column="id")
-# What "the database is unreachable" looks like from asyncpg (SQLAlchemy wraps these
-# as DBAPIError for the other paths); errors in the statement itself stay errors.
-_UNREACHABLE = (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError,
-                asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-                asyncpg.AdminShutdownError)
+_UNREACHABLE = DRIVER_UNREACHABLE
 
 
 class CustomerLookup:
@@ -140,17 +135,14 @@ class CustomerLookup:
             raise Unavailable() from exc
         if pool is not None:
             sql = _DRIVER_BY_ID if customer_id is not None else _DRIVER_BY_UID
-            # A read of one row is safe to repeat: a connection the server dropped while
-            # idle in the pool (restart, terminated backend) costs one retry, not a 503.
-            for attempt in range(2):
-                try:
-                    found = await pool.fetchrow(sql, company_id, ref)
-                    break
-                except _UNREACHABLE as exc:
-                    if attempt:
-                        raise Unavailable() from exc
-            if found is None:
+            # One retry on a dropped idle connection (db.driver_fetch), then a 503.
+            try:
+                rows = await driver_fetch(self.engine, pool, sql, company_id, ref)
+            except _UNREACHABLE as exc:
+                raise Unavailable() from exc
+            if not rows:
                 return None
+            found = rows[0]
             row = (uuid.UUID(bytes=found[0].bytes), *found[1:6], orjson.loads(found[6]),
                    *found[7:])
             return CustomerRecord(*row[:9]), CompanyOrigin(row[2], row[9], row[10])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -18,7 +19,8 @@ class Payment:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, row: PaymentModel) -> Payment:
+    def from_row(cls, row: Any) -> Payment:
+        """From anything with the model's attribute names (an ORM row or a selected row)."""
         return cls(
             id=strawberry.ID(str(row.id)),
             amount=format_amount(row.amount, row.currency),
@@ -27,6 +29,10 @@ class Payment:
             description=row.description,
             created_at=row.created_at,
         )
+
+    @classmethod
+    def from_model(cls, row: PaymentModel) -> Payment:
+        return cls.from_row(row)
 
 
 @strawberry.input(description="A payment to show in the customer's history.")

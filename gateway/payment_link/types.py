@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 
@@ -20,6 +21,15 @@ class PaymentLink:
 
     @classmethod
     def from_model(cls, row: PaymentLinkModel) -> PaymentLink:
+        return cls._of(row, row.expires_at)
+
+    @classmethod
+    def from_row(cls, row: Any) -> PaymentLink:
+        """From a portal list row (portal/repository.py), whose `at` is the expiry."""
+        return cls._of(row, row.at)
+
+    @classmethod
+    def _of(cls, row: Any, expires_at: datetime | None) -> PaymentLink:
         return cls(
             id=strawberry.ID(str(row.id)),
             url=row.url,
@@ -27,7 +37,7 @@ class PaymentLink:
             currency=row.currency,
             status=row.status,
             description=row.description,
-            expires_at=row.expires_at,
+            expires_at=expires_at,
         )
 
 

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import asyncio
-
 import strawberry
 
 from gateway.graphql.context import Info
+from gateway.portal.reads import PortalReads
 from gateway.portal.types import Portal
 from gateway.rate_limit.limiter import PortalBudget
 
@@ -16,5 +15,8 @@ class PortalQuery:
         "query string in the x-makepay-portal header."
     )
     async def portal(self, info: Info) -> Portal:
-        access = await info.context.portal(PortalBudget.read)
-        return Portal(access=access, lock=asyncio.Lock())
+        ctx = info.context
+        ctx.reads_only()  # a query writes nothing: no BEGIN and ROLLBACK round trips
+        access = await ctx.portal(PortalBudget.read)
+        return Portal(access=access,
+                      reads=PortalReads(ctx.session, ctx.state.engine, ctx.state.clock, access))

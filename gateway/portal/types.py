@@ -1,27 +1,21 @@
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TypeVar
 
 import strawberry
 
 from gateway.company.branding import Branding
 from gateway.company.types import PortalBranding
 from gateway.customer.types import PageInfo
-from gateway.graphql.context import Info
+from gateway.kit.cursor import check_page_size, decode_cursor, encode_cursor
 from gateway.kit.time import from_unix
 from gateway.models import Customer as CustomerModel
-from gateway.payment.service import PaymentService
 from gateway.payment.types import Payment
-from gateway.payment_link.service import PaymentLinkService
 from gateway.payment_link.types import PaymentLink
 from gateway.portal.access import PortalAccess
-from gateway.subscription.service import SubscriptionService
+from gateway.portal.reads import PortalReads
+from gateway.portal.repository import PAYMENT_LINKS, SUBSCRIPTIONS, PaymentsPage
 from gateway.subscription.types import BillingSubscription
-
-T = TypeVar("T")
 
 
 @strawberry.type(description="The merchant whose portal this is.")
@@ -62,13 +56,9 @@ class PaymentConnection:
 @strawberry.type(description="Everything the signed link may see: one customer of one company.")
 class Portal:
     access: strawberry.Private[PortalAccess]
-    # Sibling fields resolve concurrently, but they share the request's one database
-    # session, which allows one statement at a time.
-    lock: strawberry.Private[asyncio.Lock]
-
-    async def _locked(self, read: Callable[[], Awaitable[T]]) -> T:
-        async with self.lock:
-            return await read()
+    # The list fields resolve concurrently; their reads are gathered into one
+    # statement (portal/repository.py) per tick.
+    reads: strawberry.Private[PortalReads]
 
     @strawberry.field
     def company(self) -> PortalCompany:
@@ -88,31 +78,23 @@ class Portal:
         return PortalCustomer.from_model(self.access.customer)
 
     @strawberry.field(description="Payments matched by the customer's email or clientId, newest first.")
-    async def payments(
-        self, info: Info, first: int = 20, after: str | None = None
-    ) -> PaymentConnection:
-        service = PaymentService(info.context.session, info.context.state.clock)
-        page = await self._locked(
-            lambda: service.list_for_customer(self.access.company_id, self.access.match,
-                                              first=first, after=after))
+    async def payments(self, first: int = 20, after: str | None = None) -> PaymentConnection:
+        page = PaymentsPage(check_page_size(first) + 1, decode_cursor(after) if after else None)
+        rows = await self.reads.load(page)
+        items = rows[:first]
+        edges = [PaymentEdge(cursor=encode_cursor(row.created_at, row.id),
+                             node=Payment.from_row(row)) for row in items]
         return PaymentConnection(
-            edges=[PaymentEdge(cursor=cursor, node=Payment.from_model(row))
-                   for row, cursor in page.with_cursors()],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > first,
+                               end_cursor=edges[-1].cursor if edges else None),
         )
 
     @strawberry.field(description="Open payment links: active or unpaid, not expired.")
-    async def payment_links(self, info: Info) -> list[PaymentLink]:
-        state = info.context.state
-        service = PaymentLinkService(info.context.session, state.clock,
-                                     state.settings.payment_base_url)
-        rows = await self._locked(
-            lambda: service.open_for_customer(self.access.company_id, self.access.match))
-        return [PaymentLink.from_model(row) for row in rows]
+    async def payment_links(self) -> list[PaymentLink]:
+        return [PaymentLink.from_row(row) for row in await self.reads.load(PAYMENT_LINKS)]
 
     @strawberry.field(description="Subscriptions matched by email or metadata.clientId.")
-    async def subscriptions(self, info: Info) -> list[BillingSubscription]:
-        service = SubscriptionService(info.context.session, info.context.state.clock)
-        rows = await self._locked(
-            lambda: service.list_for_customer(self.access.company_id, self.access.match))
-        return [BillingSubscription.from_model(row) for row in rows]
+    async def subscriptions(self) -> list[BillingSubscription]:
+        return [BillingSubscription.from_row(row)
+                for row in await self.reads.load(SUBSCRIPTIONS)]

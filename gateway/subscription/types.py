@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.kit.money import format_amount
 from gateway.kit.time import parse_iso
 from gateway.models import Subscription as SubscriptionModel
 from gateway.subscription.service import snapshot
@@ -26,6 +27,20 @@ class BillingSubscription:
     @classmethod
     def from_model(cls, row: SubscriptionModel) -> BillingSubscription:
         return cls.from_snapshot(snapshot(row))
+
+    @classmethod
+    def from_row(cls, row: Any) -> BillingSubscription:
+        """From a portal list row (portal/repository.py), whose `at` is the period end:
+        what from_model shows, without the snapshot's round trip through text."""
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            status=row.status,
+            plan_name=row.plan_name,
+            amount=format_amount(row.amount, row.currency),
+            currency=row.currency,
+            interval=row.interval,
+            current_period_end=row.at,
+        )
 
     @classmethod
     def from_snapshot(cls, data: dict[str, Any]) -> BillingSubscription:

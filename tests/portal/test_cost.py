@@ -17,9 +17,10 @@ from tests.support import Gateway, error_codes, sql_statements
 
 PAUSE = "mutation($id: ID!) { pauseSubscription(subscriptionId: $id) { status } }"
 # The portal query's statements, whatever the customer's number of records: the
-# customer with its company; then one each for payments, payment links and
-# subscriptions. A link not verified in the last minute adds the revocation lookup.
-PORTAL_STATEMENTS = 4
+# customer with its company; then one for payments, payment links and subscriptions
+# together (portal/repository.py). A link not verified in the last minute adds the
+# revocation lookup.
+PORTAL_STATEMENTS = 2
 PORTAL_STATEMENTS_UNCACHED = PORTAL_STATEMENTS + 1
 
 
