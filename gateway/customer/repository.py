@@ -87,6 +87,15 @@ class CustomerRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PortalCompanyRecord:
+    """A company as the portal page shows it."""
+
+    id: str
+    name: str
+    branding: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
 class CompanyOrigin:
     id: str
     portal_domain: str | None
@@ -113,6 +122,15 @@ FROM customers c JOIN companies co ON co.id = c.company_id
 WHERE c.company_id = $1 AND c.{column} = $2
 """
 _DRIVER_BY_UID = _DRIVER_LOOKUP.format(column="uid")
+_DRIVER_PORTAL = """
+SELECT c.id, c.uid, c.company_id, c.email, c.name, c.client_id, c.metadata::text,
+       c.created_at, c.updated_at, co.name, co.branding::text
+FROM customers c JOIN companies co ON co.id = c.company_id
+WHERE c.company_id = $1 AND c.uid = $2
+"""
+_PORTAL = select(*_CUSTOMER_COLUMNS, Company.name, Company.branding).join(
+    Company, Company.id == Customer.company_id).where(  # type: ignore[arg-type]
+    Customer.company_id == bindparam("company_id"), Customer.uid == bindparam("ref"))
 _DRIVER_BY_ID = _DRIVER_LOOKUP.format(column="id")
 _UNREACHABLE = DRIVER_UNREACHABLE
 
@@ -152,3 +170,29 @@ class CustomerLookup:
         if result is None:
             return None
         return CustomerRecord(*result[:9]), CompanyOrigin(result[2], result[9], result[10])
+
+    async def for_portal(
+        self, company_id: str, uid: str
+    ) -> tuple[CustomerRecord, PortalCompanyRecord] | None:
+        """The portal query's customer and company: one indexed statement, as above."""
+        try:
+            pool = await driver_pool(self.engine)
+        except _UNREACHABLE as exc:
+            raise Unavailable() from exc
+        if pool is not None:
+            try:
+                rows = await driver_fetch(self.engine, pool, _DRIVER_PORTAL, company_id, uid)
+            except _UNREACHABLE as exc:
+                raise Unavailable() from exc
+            if not rows:
+                return None
+            found = rows[0]
+            customer = CustomerRecord(uuid.UUID(bytes=found[0].bytes), *found[1:6],
+                                      orjson.loads(found[6]), *found[7:9])
+            branding = orjson.loads(found[10]) if found[10] is not None else None
+            return customer, PortalCompanyRecord(found[2], found[9], branding)
+        async with autocommit(self.engine) as conn:
+            result = (await conn.execute(_PORTAL, {"company_id": company_id, "ref": uid})).first()
+        if result is None:
+            return None
+        return CustomerRecord(*result[:9]), PortalCompanyRecord(result[2], result[9], result[10])

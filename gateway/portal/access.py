@@ -15,9 +15,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from gateway.customer.repository import CustomerRepository
+from gateway.customer.repository import (
+    CustomerLookup,
+    CustomerRecord,
+    CustomerRepository,
+    PortalCompanyRecord,
+)
 from gateway.errors import PortalLinkExpired, PortalLinkInvalid
 from gateway.keys import Keys
 from gateway.kit.match import CustomerMatch
@@ -50,9 +55,12 @@ RECHECK_SECONDS = 60
 
 @dataclass(frozen=True, slots=True)
 class PortalAccess:
+    """For reads, plain records; for mutations, the session's entities (they change
+    the customer)."""
+
     link: SignedLink
-    company: Company
-    customer: Customer
+    company: Company | PortalCompanyRecord
+    customer: Customer | CustomerRecord
 
     @property
     def company_id(self) -> str:
@@ -72,6 +80,7 @@ class PortalAccessService:
     keys: Keys
     limiter: RateLimiter
     skew_seconds: int
+    engine: AsyncEngine
 
     async def verify(
         self, query: str | None, client_ip: str, budget: PortalBudget
@@ -94,9 +103,13 @@ class PortalAccessService:
             record_link_verification("revoked")
             raise
         decision = self.limiter.enforce(budget.metric, gate.rate) if gate and gate.rate else None
-        found = await CustomerRepository(self.session).get_with_company(
-            link.company_id, None, link.customer_uid
-        )
+        found: tuple[Customer | CustomerRecord, Company | PortalCompanyRecord] | None
+        if budget is PortalBudget.read:  # plain records, without the ORM session
+            found = await CustomerLookup(self.engine).for_portal(link.company_id,
+                                                                 link.customer_uid)
+        else:
+            found = await CustomerRepository(self.session).get_with_company(
+                link.company_id, None, link.customer_uid)
         if found is None:  # a link we signed for a customer since deleted
             record_link_verification("invalid")
             raise PortalLinkInvalid()
@@ -166,4 +179,4 @@ def _revoked() -> PortalLinkInvalid:
 
 def portal_access_service(state: State, session: AsyncSession) -> PortalAccessService:
     return PortalAccessService(session, state.clock, state.signer, state.store, state.keys,
-                               state.limiter, state.settings.clock_skew_seconds)
+                               state.limiter, state.settings.clock_skew_seconds, state.engine)

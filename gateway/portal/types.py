@@ -6,6 +6,7 @@ import strawberry
 
 from gateway.company.branding import Branding
 from gateway.company.types import PortalBranding
+from gateway.customer.repository import CustomerRecord
 from gateway.customer.types import PageInfo
 from gateway.kit.cursor import check_page_size, decode_cursor, encode_cursor
 from gateway.kit.time import from_unix
@@ -36,7 +37,7 @@ class PortalCustomer:
     created_at: datetime
 
     @classmethod
-    def from_model(cls, row: CustomerModel) -> PortalCustomer:
+    def from_model(cls, row: CustomerModel | CustomerRecord) -> PortalCustomer:
         return cls(id=strawberry.ID(str(row.id)), uid=row.uid, name=row.name, email=row.email,
                    client_id=row.client_id, created_at=row.created_at)
 
