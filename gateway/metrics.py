@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from graphql import FieldNode, OperationDefinitionNode
+from graphql import DocumentNode, FieldNode, OperationDefinitionNode
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -30,7 +29,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import SchemaExtension
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 OPERATION_SCOPE_KEY = "gateway.operation"
@@ -85,31 +83,26 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
-class OperationLabel(SchemaExtension):
-    """Names the executed GraphQL operation for the metrics middleware: its type and
-    first root field (`mutation createPortalLink`), plus `+` when it selects more."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        document = ctx.graphql_document
-        request = getattr(ctx.context, "request", None)
-        if document is not None and request is not None:
-            names: list[str] = []
-            kind = "query"
-            for definition in document.definitions:
-                if isinstance(definition, OperationDefinitionNode) and (
-                    ctx.operation_name is None
-                    or (definition.name is not None and definition.name.value == ctx.operation_name)
-                ):
-                    kind = definition.operation.value
-                    names = [s.name.value for s in definition.selection_set.selections
-                             if isinstance(s, FieldNode) and s.name.value != "__typename"]
-                    break
-            label = f"{kind} {names[0]}" if names else kind
-            if len(set(names)) > 1:
-                label += "+"
-            request.scope[OPERATION_SCOPE_KEY] = label
-        yield
+def operation_label(document: DocumentNode, operation_name: str | None) -> str:
+    """Names an executed GraphQL operation for the metrics middleware: its type and
+    first root field (`mutation createPortalLink`), plus `+` when it selects more.
+    Set in the request's scope under OPERATION_SCOPE_KEY (graphql/schema.py), once
+    computed per document and operation name."""
+    names: list[str] = []
+    kind = "query"
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None
+            or (definition.name is not None and definition.name.value == operation_name)
+        ):
+            kind = definition.operation.value
+            names = [s.name.value for s in definition.selection_set.selections
+                     if isinstance(s, FieldNode) and s.name.value != "__typename"]
+            break
+    label = f"{kind} {names[0]}" if names else kind
+    if len(set(names)) > 1:
+        label += "+"
+    return label
 
 
 class MetricsMiddleware:

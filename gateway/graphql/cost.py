@@ -22,12 +22,12 @@ from graphql import (
     GraphQLNonNull,
     GraphQLSchema,
     InlineFragmentNode,
+    IntValueNode,
+    NullValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     value_from_ast,
 )
-from graphql.execution import ExecutionResult
-from strawberry.extensions import SchemaExtension
 
 from gateway.errors import BadRequest, GatewayError
 
@@ -56,6 +56,7 @@ class _Coster:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        self.reads_variables = False  # whether the cost depends on the variables
 
     def _fields(self, selection_set: SelectionSetNode, parent: Any,
                 seen: frozenset[str]) -> Iterator[tuple[FieldNode, Any]]:
@@ -81,6 +82,7 @@ class _Coster:
         value: Any = arg.default_value
         for given in node.arguments or ():
             if given.name.value == "first":
+                self.reads_variables |= not isinstance(given.value, IntValueNode | NullValueNode)
                 value = value_from_ast(given.value, arg.type, self.variables)
         if value is None or not isinstance(value, int):
             return MAX_PAGE
@@ -116,35 +118,38 @@ class _Coster:
 
 
 def operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,
-                   variables: dict[str, Any] | None) -> int:
+                   variables: dict[str, Any] | None) -> tuple[int, bool]:
+    """The cost, and whether it depends on the variables (if not, it is the document's)."""
     fragments = {d.name.value: d for d in document.definitions
                  if isinstance(d, FragmentDefinitionNode)}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is not None:
         operations = [op for op in operations if op.name and op.name.value == operation_name]
     if len(operations) != 1:
-        return 0  # execution reports the missing or ambiguous operation itself
+        return 0, False  # execution reports the missing or ambiguous operation itself
     operation = operations[0]
     root = schema.get_root_type(operation.operation)
-    return _Coster(schema, fragments, variables or {}).cost(operation.selection_set, root)
+    coster = _Coster(schema, fragments, variables or {})
+    return coster.cost(operation.selection_set, root), coster.reads_variables
 
 
-class QueryCostLimiter(SchemaExtension):
-    """Refuses an operation whose cost exceeds MAX_COST, or whose `first` is out of range."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if ctx.graphql_document is not None:
-            try:
-                cost = operation_cost(ctx.schema._schema, ctx.graphql_document,
-                                      ctx.operation_name, ctx.variables)
-                if cost > MAX_COST:
-                    raise QueryTooComplex(
-                        f"The query costs {cost}, more than the limit of {MAX_COST}. "
-                        "Ask for fewer items or fields.", cost=cost, maxCost=MAX_COST)
-            except (GatewayError, GraphQLError, TypeError, ValueError) as exc:
-                error = exc if isinstance(exc, GatewayError) else BadRequest(
-                    "The operation's arguments are invalid.")
-                ctx.result = ExecutionResult(
-                    data=None, errors=[GraphQLError(error.message, original_error=error)])
-        yield
+def cost_error(schema: GraphQLSchema, document: Any, operation_name: str | None,
+               variables: dict[str, Any] | None, known: dict[str | None, Any]) -> GraphQLError | None:
+    """The error refusing an operation whose cost exceeds MAX_COST, or whose `first` is
+    out of range; None to run it. `known` holds the costs that need no variables, by
+    operation name (the prepared document's), so a known document is costed once."""
+    if known.get(operation_name) is not None:
+        return None
+    try:
+        cost, reads_variables = operation_cost(schema, document, operation_name, variables)
+        if cost > MAX_COST:
+            raise QueryTooComplex(
+                f"The query costs {cost}, more than the limit of {MAX_COST}. "
+                "Ask for fewer items or fields.", cost=cost, maxCost=MAX_COST)
+    except (GatewayError, GraphQLError, TypeError, ValueError) as exc:
+        error = exc if isinstance(exc, GatewayError) else BadRequest(
+            "The operation's arguments are invalid.")
+        return GraphQLError(error.message, original_error=error)
+    if not reads_variables:
+        known[operation_name] = cost
+    return None

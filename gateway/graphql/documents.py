@@ -12,9 +12,10 @@ not cached (Strawberry parses them again and reports the error as before)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, parse, specified_rules
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.schema import validate_document
@@ -25,6 +26,11 @@ from strawberry.types import ExecutionContext
 class Prepared:
     document: DocumentNode
     errors: tuple[GraphQLError, ...]
+    # Per operation name, what does not depend on the variables, computed on first
+    # use (graphql/schema.py): the metrics label, and the cost when no variable
+    # feeds it (graphql/cost.py).
+    labels: dict[str | None, str] = field(default_factory=dict)
+    costs: dict[str | None, Any] = field(default_factory=dict)
 
 
 class DocumentCache:
@@ -49,6 +55,21 @@ class DocumentCache:
         if len(self._entries) > self.maxsize:
             self._entries.popitem(last=False)
 
+    def prepare(self, query: str, schema: Any) -> Prepared | None:
+        """The document and its verdict, parsed and validated on a miss; None for a
+        text that does not parse."""
+        prepared = self.get(query)
+        if prepared is None:
+            try:
+                document = parse(query, max_tokens=self.max_tokens)
+            except GraphQLError:
+                return None
+            rules = (*specified_rules, *self.extra_rules)  # Strawberry's default set, plus ours
+            prepared = Prepared(document, tuple(validate_document(schema._schema,
+                                                                  document, rules)))
+            self.put(query, prepared)
+        return prepared
+
     def apply(self, context: ExecutionContext) -> None:
         """Give a new execution context its document and verdict, so Strawberry skips
         both steps; parse and validate on a miss. A text that does not parse is left
@@ -56,16 +77,9 @@ class DocumentCache:
         query = context.query
         if query is None:
             return
-        prepared = self.get(query)
+        prepared = self.prepare(query, context.schema)
         if prepared is None:
-            try:
-                document = parse(query, max_tokens=self.max_tokens)
-            except GraphQLError:
-                context.parse_options["max_tokens"] = self.max_tokens
-                return
-            rules = (*context.validation_rules, *self.extra_rules)
-            prepared = Prepared(document, tuple(validate_document(context.schema._schema,
-                                                                  document, rules)))
-            self.put(query, prepared)
+            context.parse_options["max_tokens"] = self.max_tokens
+            return
         context.graphql_document = prepared.document
         context.pre_execution_errors = list(prepared.errors)
