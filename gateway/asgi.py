@@ -3,6 +3,7 @@
 Each uvicorn worker process imports this module, so logging is configured here too:
 with --workers N the workers do not inherit the parent's logging set-up."""
 
+import gc
 import logging
 import os
 
@@ -16,3 +17,9 @@ if os.environ.get("GATEWAY_ACCESS_LOG", "true").lower() == "false":
     logging.getLogger("gateway.access").disabled = True
 
 app = create_app(settings)
+
+# What is built by now (modules, the GraphQL schema, SQLAlchemy's metadata, the
+# routes) lives as long as the worker. Freezing moves it out of the collector's
+# generations, so the full collections that request allocations trigger no longer
+# walk it: they showed in the profiles as time spent in whatever line allocated.
+gc.freeze()
