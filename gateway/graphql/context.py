@@ -49,6 +49,9 @@ class Context:
 
     @property
     def session(self) -> AsyncSession:
+        return self.get_session()
+
+    def get_session(self) -> AsyncSession:
         if self._session is None:
             if self._read_only:
                 self._session = self.state.session_factory(bind=autocommit_engine(self.state.engine))
@@ -76,7 +79,8 @@ class Context:
         """The request's signed portal link (header x-makepay-portal), verified once,
         and one request from the link's `budget` for each field that calls this."""
         if self._portal is None:
-            self._portal, decision = await portal_access_service(self.state, self.session).verify(
+            self._portal, decision = await portal_access_service(
+                self.state, self.get_session).verify(
                 self.request.headers.get(PORTAL_HEADER), self.client_ip, budget
             )
         else:

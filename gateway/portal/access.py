@@ -13,6 +13,7 @@ verdict is applied first, so the precedence above holds: an IP past its budget g
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -73,7 +74,9 @@ class PortalAccess:
 
 @dataclass(slots=True)
 class PortalAccessService:
-    session: AsyncSession
+    # The request's session, created on first use: a forged or expired link, refused
+    # before any statement, should not pay for building one.
+    sessions: Callable[[], AsyncSession]
     clock: Clock
     signer: PortalLinkSigner
     store: Store
@@ -108,7 +111,7 @@ class PortalAccessService:
             found = await CustomerLookup(self.engine).for_portal(link.company_id,
                                                                  link.customer_uid)
         else:
-            found = await CustomerRepository(self.session).get_with_company(
+            found = await CustomerRepository(self.sessions()).get_with_company(
                 link.company_id, None, link.customer_uid)
         if found is None:  # a link we signed for a customer since deleted
             record_link_verification("invalid")
@@ -147,7 +150,7 @@ class PortalAccessService:
         if (verified is not None and now - verified < RECHECK_SECONDS
                 and (outage is None or now - outage >= RECHECK_SECONDS)):
             return
-        cutoff = await PortalRevocationRepository(self.session).revoked_before(
+        cutoff = await PortalRevocationRepository(self.sessions()).revoked_before(
             link.company_id, link.customer_uid
         )
         if cutoff is not None and cutoff >= link.issued_at:
@@ -177,6 +180,7 @@ def _revoked() -> PortalLinkInvalid:
     )
 
 
-def portal_access_service(state: State, session: AsyncSession) -> PortalAccessService:
-    return PortalAccessService(session, state.clock, state.signer, state.store, state.keys,
+def portal_access_service(state: State, sessions: Callable[[], AsyncSession]
+                          ) -> PortalAccessService:
+    return PortalAccessService(sessions, state.clock, state.signer, state.store, state.keys,
                                state.limiter, state.settings.clock_skew_seconds, state.engine)
