@@ -1,18 +1,63 @@
-"""Root query fields run one after another.
+"""Root query fields run one after another; plain leaf fields complete without the
+per-field machinery.
 
 A request's resolvers share one AsyncSession (built once in the Context), and an
 AsyncSession allows one operation at a time: two root query fields that both reach
 the database, run concurrently as graphql-core does by default, fail with "This
 session is provisioning a new connection; concurrent operations are not permitted".
 Mutation fields are serial by the spec already; this makes query root fields serial
-too. Nested fields keep graphql-core's default."""
+too. Nested fields keep graphql-core's default.
+
+Most fields of a response are attributes of a Strawberry type read as they are (no
+resolver, no permission, no extension: Strawberry's "basic" fields) of a scalar or
+enum type: the portal query has about 200 of them. graphql-core still builds a
+resolve info, checks for awaitables and walks complete_value for each (a third of
+the portal query's CPU in the profile). For those fields the value is read with
+the same resolver Strawberry would call and serialized by the same scalar; any
+case off that path (a null, an awaitable, an exception, a value the scalar does not
+serialize) is executed again the normal way, which is safe since reading an
+attribute has no effect, and which reports the error exactly as before."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    Undefined,
+    is_leaf_type,
+)
 from graphql.pyutils import AwaitableOrValue
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.field import StrawberryField
+
+_DEFINITION = "strawberry-definition"
+# (parent type, field name) -> (Strawberry field, leaf type, nullable), or None when
+# the field is not a plain leaf. Bounded by the schema's size.
+_plain_leaves: dict[tuple[str, str], tuple[StrawberryField, Any, bool] | None] = {}
+
+
+def _plain_leaf(parent_type: GraphQLObjectType, name: str) -> tuple[StrawberryField, Any, bool] | None:
+    key = (parent_type.name, name)
+    try:
+        return _plain_leaves[key]
+    except KeyError:
+        pass
+    found: tuple[StrawberryField, Any, bool] | None = None
+    field_def: GraphQLField | None = parent_type.fields.get(name)
+    if field_def is not None and not field_def.args:
+        definition = (field_def.extensions or {}).get(_DEFINITION)
+        resolve = field_def.resolve
+        nullable = not isinstance(field_def.type, GraphQLNonNull)
+        leaf = field_def.type if nullable else field_def.type.of_type  # type: ignore[union-attr]
+        if (isinstance(definition, StrawberryField) and definition.is_basic_field
+                and getattr(resolve, "__name__", "") == "_get_basic_result"
+                and is_leaf_type(leaf)):
+            found = (definition, leaf, nullable)
+    _plain_leaves[key] = found
+    return found
 
 
 class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -21,3 +66,21 @@ class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if path is None:
             return self.execute_fields_serially(parent_type, source_value, path, *args, **kwargs)
         return super().execute_fields(parent_type, source_value, path, *args, **kwargs)
+
+    def execute_field(self, parent_type: Any, source: Any, field_details_list: Any,
+                      *args: Any, **kwargs: Any) -> Any:
+        plain = _plain_leaf(parent_type, field_details_list[0].node.name.value)
+        if plain is not None:
+            field, leaf, nullable = plain
+            try:
+                value = field.default_resolver(source, field.python_name)
+                if value is None:
+                    if nullable:
+                        return None
+                elif not isinstance(value, Exception) and not self.is_awaitable(value):
+                    serialized = leaf.serialize(value)
+                    if serialized is not None and serialized is not Undefined:
+                        return serialized
+            except Exception:  # noqa: S110 (executed again below, which reports it)
+                pass
+        return super().execute_field(parent_type, source, field_details_list, *args, **kwargs)
