@@ -29,7 +29,7 @@ from graphql import (
     Undefined,
     is_leaf_type,
 )
-from graphql.pyutils import AwaitableOrValue
+from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
@@ -60,27 +60,65 @@ def _plain_leaf(parent_type: GraphQLObjectType, name: str) -> tuple[StrawberryFi
     return found
 
 
+_NOT_PLAIN = object()
+
+
+def _plain_value(plain: tuple[StrawberryField, Any, bool], source: Any,
+                 is_awaitable: Any) -> Any:
+    """The field's serialized value, or _NOT_PLAIN to execute it the normal way."""
+    field, leaf, nullable = plain
+    try:
+        value = field.default_resolver(source, field.python_name)
+        if value is None:
+            return None if nullable else _NOT_PLAIN
+        if isinstance(value, Exception) or is_awaitable(value):
+            return _NOT_PLAIN
+        serialized = leaf.serialize(value)
+    except Exception:
+        return _NOT_PLAIN
+    return _NOT_PLAIN if serialized is None or serialized is Undefined else serialized
+
+
 class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
     def execute_fields(self, parent_type: Any, source_value: Any, path: Any,
-                       *args: Any, **kwargs: Any) -> AwaitableOrValue[dict[str, Any]]:
+                       grouped_field_set: Any, *args: Any) -> AwaitableOrValue[dict[str, Any]]:
         if path is None:
-            return self.execute_fields_serially(parent_type, source_value, path, *args, **kwargs)
-        return super().execute_fields(parent_type, source_value, path, *args, **kwargs)
+            return self.execute_fields_serially(parent_type, source_value, path,
+                                                grouped_field_set, *args)
+        # graphql-core's execute_fields, with plain leaves completed in place (no Path,
+        # no resolve info): same results, same gathering of awaitable fields.
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                plain = _plain_leaf(parent_type, field_details_list[0].node.name.value)
+                if plain is not None:
+                    value = _plain_value(plain, source_value, is_awaitable)
+                    if value is not _NOT_PLAIN:
+                        results[response_name] = value
+                        continue
+                result = super().execute_field(
+                    parent_type, source_value, field_details_list,
+                    Path(path, response_name, parent_type.name), *args)
+                if result is not Undefined:
+                    results[response_name] = result
+                    if is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
 
-    def execute_field(self, parent_type: Any, source: Any, field_details_list: Any,
-                      *args: Any, **kwargs: Any) -> Any:
-        plain = _plain_leaf(parent_type, field_details_list[0].node.name.value)
-        if plain is not None:
-            field, leaf, nullable = plain
-            try:
-                value = field.default_resolver(source, field.python_name)
-                if value is None:
-                    if nullable:
-                        return None
-                elif not isinstance(value, Exception) and not self.is_awaitable(value):
-                    serialized = leaf.serialize(value)
-                    if serialized is not None and serialized is not Undefined:
-                        return serialized
-            except Exception:  # noqa: S110 (executed again below, which reports it)
-                pass
-        return super().execute_field(parent_type, source, field_details_list, *args, **kwargs)
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
