@@ -15,7 +15,7 @@ from gateway.auth import (
 )
 from gateway.dashboard.sessions import SESSION_COOKIE
 from gateway.db import autocommit_engine
-from gateway.errors import Forbidden, Unauthenticated
+from gateway.errors import Forbidden, PortalLinkExpired, PortalLinkInvalid, Unauthenticated
 from gateway.kit.net import client_ip
 from gateway.portal.access import PORTAL_HEADER, PortalAccess, portal_access_service
 from gateway.portal_link.usecases import LinkPrincipal
@@ -40,6 +40,7 @@ class Context:
         self._merchant: ApiKeyPrincipal | None = None
         self._client_ip: str | None = None
         self._portal: PortalAccess | None = None
+        self._prepaid: PortalBudget | None = None
 
     @property
     def client_ip(self) -> str:
@@ -83,6 +84,9 @@ class Context:
                 self.state, self.get_session).verify(
                 self.request.headers.get(PORTAL_HEADER), self.client_ip, budget
             )
+        elif self._prepaid is budget:  # charged by refuse_bad_link, for this field
+            self._prepaid = None
+            return self._portal
         else:
             link = self._portal.link
             decision = await self.state.limiter.portal(
@@ -90,6 +94,25 @@ class Context:
         if decision is not None:
             self.response_headers.update(decision.headers())
         return self._portal
+
+    async def refuse_bad_link(self) -> None:
+        """For a query whose one root field is `portal` (graphql/schema.py): a link that
+        fails the signature check, which needs no I/O, is refused before execution,
+        by the same verification the resolver runs (same store call, same error, which
+        this raises). Any other link is left to the resolver; should the verification
+        pass after all, its charge stands for the resolver's call."""
+        query = self.request.headers.get(PORTAL_HEADER)
+        if query:
+            try:
+                self.state.signer.verify(query)
+                return
+            except PortalLinkExpired:
+                return
+            except PortalLinkInvalid:
+                pass
+        self.reads_only()
+        await self.portal(PortalBudget.read)
+        self._prepaid = PortalBudget.read
 
     async def link_principal(self, company_id: str | None) -> LinkPrincipal:
         """Who may create or revoke portal links: an API key (whose company is implied;

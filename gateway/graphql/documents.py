@@ -31,6 +31,8 @@ class Prepared:
     # feeds it (graphql/cost.py).
     labels: dict[str | None, str] = field(default_factory=dict)
     costs: dict[str | None, Any] = field(default_factory=dict)
+    # The root field checked before execution (GatewaySchema.execute), or None.
+    prechecks: dict[str | None, Any] = field(default_factory=dict)
 
 
 class DocumentCache:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 import strawberry
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    is_non_null_type,
+    located_error,
+)
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError
+from graphql.language import OperationType as GraphQLOperationType
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.execution import optimized_is_awaitable
 from strawberry.schema._graphql_core import execution_context_class_kwargs
@@ -117,6 +125,16 @@ class GatewaySchema(strawberry.Schema):
                              prepared.costs)
         if refused is not None:
             return ExecutionResult(data=None, errors=[refused])
+        if operation_name not in prepared.prechecks:
+            prepared.prechecks[operation_name] = self._precheck(document, operation_name)
+        precheck = prepared.prechecks[operation_name]
+        if precheck is not None and context_value is not None:
+            node, check = precheck
+            try:
+                await check(context_value)
+            except Exception as exc:
+                key = node.alias.value if node.alias else node.name.value
+                return ExecutionResult(data=None, errors=[located_error(exc, [node], [key])])
         try:
             result = await await_maybe(self._get_execute_function()(
                 self._schema,
@@ -135,6 +153,34 @@ class GatewaySchema(strawberry.Schema):
             return ExecutionResult(data=None, errors=[error])
         graphql_result: GraphQLExecutionResult = result
         return ExecutionResult(data=graphql_result.data, errors=graphql_result.errors)
+
+    # Root fields whose refusal is known before execution: a query made of that one
+    # field (under any alias; no directive, no variables to coerce), and a non-null
+    # field, so that its error makes `data` null as graphql-core would. The check
+    # raises the field's error or returns to let execution run as usual.
+    prechecks: dict[str, Callable[[Any], Awaitable[None]]] = {}  # noqa: RUF012
+
+    def _precheck(self, document: DocumentNode, operation_name: str | None
+                  ) -> tuple[FieldNode, Callable[[Any], Awaitable[None]]] | None:
+        for definition in document.definitions:
+            if not isinstance(definition, OperationDefinitionNode) or (
+                    operation_name is not None
+                    and (definition.name is None or definition.name.value != operation_name)):
+                continue
+            selections = definition.selection_set.selections
+            if (definition.operation is not GraphQLOperationType.QUERY
+                    or definition.variable_definitions or len(selections) != 1):
+                return None
+            node = selections[0]
+            if not isinstance(node, FieldNode) or node.directives:
+                return None
+            check = self.prechecks.get(node.name.value)
+            root = self._schema.query_type
+            field_def = root.fields.get(node.name.value) if root else None
+            if check is None or field_def is None or not is_non_null_type(field_def.type):
+                return None
+            return node, check
+        return None
 
     async def _strawberry_execute(self, *args: Any) -> ExecutionResult:
         return await super().execute(*args)
@@ -169,6 +215,8 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         execution_context_class=SerialRootExecutionContext,
     )
     schema.documents = documents
+    # A forged portal link is refused before execution (Context.refuse_bad_link).
+    schema.prechecks = {"portal": lambda context: context.refuse_bad_link()}
     return schema
 
 

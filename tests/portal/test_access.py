@@ -172,6 +172,27 @@ class TestRevocation:
         assert await codes(tenant, tenant.link) == ["PORTAL_LINK_INVALID"]
 
 
+class TestRefusedBeforeExecution:
+    """A query made only of the `portal` field is refused before execution when its
+    link fails the signature check (graphql/schema.py, Context.refuse_bad_link)."""
+
+    @pytest.mark.parametrize("alias", ["", "mine: "])
+    async def test_the_answer_is_the_one_execution_gives(self, tenant: Tenant, alias: str) -> None:
+        bad = query_with(tenant, signature="f" * 64)
+        checked = await tenant.portal(f"query {{ {alias}portal {{ expiresAt }} }}", link=bad)
+        # A directive and a variable keep this one on graphql-core's execution.
+        executed = await tenant.portal(
+            f"query($skip: Boolean = false) {{ {alias}portal @skip(if: $skip) {{ expiresAt }} }}",
+            link=bad)
+        checked.pop("_headers")
+        executed.pop("_headers")
+
+        assert checked == executed
+        assert checked["data"] is None
+        assert checked["errors"][0]["path"] == [alias.rstrip(": ") or "portal"]
+        assert error_codes(checked) == ["PORTAL_LINK_INVALID"]
+
+
 class TestAuthFailureBudget:
     async def test_invalid_links_use_up_the_ips_budget(self, start_gateway: Callable[..., Any]) -> None:
         gw: Gateway = await start_gateway(rate_limit_auth_failures_per_minute=3)
