@@ -80,6 +80,25 @@ def _plain_value(plain: tuple[StrawberryField, Any, bool], source: Any,
 
 
 class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    _plans: dict[tuple[str, int], tuple[Any, list[tuple[str, Any, Any]]]]
+
+    def _plan(self, parent_type: Any, grouped_field_set: Any) -> list[tuple[str, Any, Any]]:
+        """The fields of a selection with their plain-leaf verdicts. graphql-core hands
+        the same grouped field set for every item of a list (its collect_subfields is
+        memoized per execution), so this is worked out once per list, not per item.
+        The set is kept alive with its plan, so its id cannot be reused meanwhile."""
+        try:
+            plans = self._plans
+        except AttributeError:
+            plans = self._plans = {}
+        key = (parent_type.name, id(grouped_field_set))
+        found = plans.get(key)
+        if found is None:
+            plan = [(name, details, _plain_leaf(parent_type, details[0].node.name.value))
+                    for name, details in grouped_field_set.items()]
+            found = plans[key] = (grouped_field_set, plan)
+        return found[1]
+
     def execute_fields(self, parent_type: Any, source_value: Any, path: Any,
                        grouped_field_set: Any, *args: Any) -> AwaitableOrValue[dict[str, Any]]:
         if path is None:
@@ -91,8 +110,8 @@ class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                plain = _plain_leaf(parent_type, field_details_list[0].node.name.value)
+            for response_name, field_details_list, plain in self._plan(parent_type,
+                                                                       grouped_field_set):
                 if plain is not None:
                     value = _plain_value(plain, source_value, is_awaitable)
                     if value is not _NOT_PLAIN:

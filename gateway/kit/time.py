@@ -43,6 +43,9 @@ def iso_ms(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     value = value.astimezone(UTC)
+    if value.year >= 1000:  # isoformat pads years to four digits, strftime does not
+        # Same text, a third of strftime's cost (the portal query formats ~45 of these).
+        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
