@@ -25,7 +25,7 @@ class AuditEventRepository:
         query = (
             select(AuditEvent)
             .where(col(AuditEvent.company_id) == company_id, col(AuditEvent.customer_uid) == customer_uid)
-            .order_by(AuditEvent.created_at, AuditEvent.id)  # type: ignore[arg-type]
+            .order_by(col(AuditEvent.created_at), col(AuditEvent.id))
         )
         return list((await self.session.execute(query)).scalars())
 
