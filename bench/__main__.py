@@ -34,7 +34,7 @@ from gateway.kit.time import SystemClock
 from gateway.signing.link import PortalLinkSigner
 
 PEPPER = "bench-api-key-pepper-0123456789abcdefghij"
-SIGNING_SECRET = "bench-portal-signing-secret-0123456789abcdef"  # noqa: S105
+SIGNING_SECRET = "bench-portal-signing-secret-0123456789abcdef"  # noqa: S105 (the benchmark's own gateway)
 UNLIMITED = "10000000"  # budgets are not what is measured: every request runs its check
 VERIFY_SAMPLES = 3
 
@@ -204,7 +204,7 @@ class Bench:
             return None
         py_spy = Path(sys.executable).with_name("py-spy")
         output = ROOT / "bench-output" / f"profile-{row.key}.txt"
-        return subprocess.Popen(  # noqa: S603
+        return subprocess.Popen(  # noqa: S603 (argument list built here, no shell)
             [str(py_spy), "record", "--format", "raw", "--rate", "250", "--nonblocking",
              "--duration", str(self.args.duration), "--output", str(output),
              "--pid", str(server.worker_pids()[0])],

@@ -99,7 +99,7 @@ async def seed_base(conn: asyncpg.Connection, size: Size, pepper: str) -> None:
                '{COMPANY_PREFIX}' || ((g - 1) % $2), 'c' || g || '@bench.example',
                'Customer ' || g, 'client_' || g, '{{"source": "bench"}}'::json,
                now() - g * interval '1 second', now() - g * interval '1 second'
-        FROM generate_series(1, $1) g""",  # noqa: S608
+        FROM generate_series(1, $1) g""",  # noqa: S608 (constants)
         size.customers, size.companies,
     )
     # Subscription k belongs to customer ((k - 1) % customers) + 1; each customer's
@@ -118,7 +118,7 @@ async def seed_base(conn: asyncpg.Connection, size: Size, pepper: str) -> None:
                     ELSE (ARRAY['active', 'trialing', 'paused', 'cancelled', 'past_due'])[g % 5 + 1]
                END,
                now() + interval '20 days', now(), now()
-        FROM generate_series(1, $1) g""",  # noqa: S608
+        FROM generate_series(1, $1) g""",  # noqa: S608 (constants)
         size.subscriptions, size.customers, size.companies,
     )
     await conn.execute(
@@ -129,7 +129,7 @@ async def seed_base(conn: asyncpg.Connection, size: Size, pepper: str) -> None:
                (ARRAY['active', 'unpaid', 'paid'])[g % 3 + 1], 'Invoice ' || g,
                'https://pay.makepay.io/pay/' || {_sql_uuid('l', 'g')},
                now() + interval '14 days', now()
-        FROM generate_series(1, $1) g""",  # noqa: S608
+        FROM generate_series(1, $1) g""",  # noqa: S608 (constants)
         size.customers // 2, size.companies,
     )
     await _payments(conn, size, 1, size.stage1_payments, hot_only=True)
@@ -173,7 +173,7 @@ async def _payments(conn: asyncpg.Connection, size: Size, first: int, count: int
                (g % 10000) / 100.0 + 1, (ARRAY['USD', 'EUR', 'BTC'])[g % 3 + 1],
                (ARRAY['paid', 'paid', 'pending', 'failed', 'refunded'])[g % 5 + 1],
                'Payment ' || g, now() - g * interval '1 minute'
-        FROM generate_series($1::bigint, $1::bigint + $2::bigint - 1) g""",  # noqa: S608
+        FROM generate_series($1::bigint, $1::bigint + $2::bigint - 1) g""",  # noqa: S608 (constants)
         first, count, size.companies,
     )
 

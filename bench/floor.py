@@ -49,7 +49,7 @@ def iso(value: datetime) -> str:
 
 class Floor:
     def __init__(self) -> None:
-        self.pool: asyncpg.Pool = None  # type: ignore[assignment]  # set at start-up
+        self.pool: asyncpg.Pool = None  # set at start-up
         self.redis = Redis.from_url(REDIS_URL)
         self.gcra = self.redis.register_script(GCRA_SCRIPT)
         self.keys: dict[str, tuple[str, str]] = {}

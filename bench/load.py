@@ -70,7 +70,7 @@ class Wrk:
         if self.cpu is not None:
             command = ["taskset", "-c", self.cpu, *command]
         try:
-            done = subprocess.run(  # noqa: S603
+            done = subprocess.run(  # noqa: S603 (argument list built here, no shell)
                 command, capture_output=True, text=True, check=False,
                 timeout=seconds + 60, env={**os.environ, "BENCH_SPEC": spec_path})
         finally:

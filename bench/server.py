@@ -71,7 +71,7 @@ class Server:
         if cpu is not None:
             command = ["taskset", "-c", cpu, *command]
         self._log = log.open("w")
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(  # noqa: S603 (argument list built here, no shell)
             command, cwd=ROOT, env={**os.environ, **env}, stdout=self._log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )

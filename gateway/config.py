@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEV_SIGNING_SECRET = "dev-only-portal-signing-secret-change-me-0123456789"  # noqa: S105
+DEV_SIGNING_SECRET = "dev-only-portal-signing-secret-change-me-0123456789"  # noqa: S105 (development default; production requires PORTAL_SIGNING_SECRETS)
 DEV_API_KEY_PEPPER = "dev-only-api-key-pepper-change-me-0123456789"
 MIN_SECRET_LENGTH = 32
 

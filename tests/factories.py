@@ -83,7 +83,7 @@ async def create_subscription(gw: Gateway, company: Company | str, **overrides: 
 
 
 async def create_user(gw: Gateway, email: str = "owner@example.com",
-                      password: str = "correct horse battery staple", name: str | None = "Owner",  # noqa: S107
+                      password: str = "correct horse battery staple", name: str | None = "Owner",  # noqa: S107 (a test password)
                       *, grants: dict[str, list[str]] | None = None) -> User:
     """A dashboard user; `grants` maps company ids to the permissions to grant there."""
     async with gw.state.session_factory() as session:

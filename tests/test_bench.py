@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_bench_small_prints_the_table_without_errors(postgres_server_url: str, redis_url: str) -> None:
     env = {**os.environ, "TEST_POSTGRES_URL": postgres_server_url, "TEST_REDIS_URL": redis_url}
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [str(ROOT / "scripts" / "bench"), "--small", "--duration", "1", "--warmup", "0"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
     )

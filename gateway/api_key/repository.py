@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.models import ApiKey
 
@@ -22,5 +23,5 @@ class ApiKeyRepository:
 
     async def touch(self, key_id: str, at: datetime) -> None:
         await self.session.execute(
-            update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at)  # type: ignore[arg-type]
+            update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=at)
         )

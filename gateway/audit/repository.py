@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.kit.cursor import newest_first_after
 from gateway.models import AuditEvent
@@ -23,8 +24,8 @@ class AuditEventRepository:
     async def list_for_customer(self, company_id: str, customer_uid: str) -> list[AuditEvent]:
         query = (
             select(AuditEvent)
-            .where(AuditEvent.company_id == company_id, AuditEvent.customer_uid == customer_uid)
-            .order_by(AuditEvent.created_at, AuditEvent.id)  # type: ignore[arg-type]
+            .where(col(AuditEvent.company_id) == company_id, col(AuditEvent.customer_uid) == customer_uid)
+            .order_by(col(AuditEvent.created_at), col(AuditEvent.id))
         )
         return list((await self.session.execute(query)).scalars())
 
@@ -38,12 +39,12 @@ class AuditEventRepository:
     ) -> list[AuditEvent]:
         """Newest first; served by the (company, created_at, id) index, or by
         (company, customer_uid, created_at, id) when filtered by customer."""
-        query = select(AuditEvent).where(AuditEvent.company_id == company_id)
+        query = select(AuditEvent).where(col(AuditEvent.company_id) == company_id)
         if customer_uid is not None:
-            query = query.where(AuditEvent.customer_uid == customer_uid)  # type: ignore[arg-type]
+            query = query.where(col(AuditEvent.customer_uid) == customer_uid)
         if after is not None:
             query = query.where(newest_first_after(AuditEvent, after))
         query = query.order_by(
-            AuditEvent.created_at.desc(), AuditEvent.id.desc()  # type: ignore[attr-defined]
+            col(AuditEvent.created_at).desc(), col(AuditEvent.id).desc()
         ).limit(limit)
         return list((await self.session.execute(query)).scalars())

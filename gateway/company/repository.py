@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.models import Company
 
@@ -20,11 +21,11 @@ class CompanyRepository:
         write takes the database's write lock before the read."""
         if self.session.get_bind().dialect.name == "sqlite":
             await self.session.execute(
-                update(Company).where(Company.id == company_id)  # type: ignore[arg-type]
+                update(Company).where(col(Company.id) == company_id)
                 .values(branding=Company.branding)
             )
         result = await self.session.execute(
-            select(Company).where(Company.id == company_id)  # type: ignore[arg-type]
+            select(Company).where(col(Company.id) == company_id)
             .with_for_update().execution_options(populate_existing=True)
         )
         return result.scalar_one_or_none()

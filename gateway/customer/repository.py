@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
 
 from gateway.db import DRIVER_UNREACHABLE, autocommit, driver_fetch, driver_pool
 from gateway.errors import Unavailable
@@ -23,24 +24,24 @@ class CustomerRepository:
 
     async def get_by_id(self, company_id: str, customer_id: uuid.UUID) -> Customer | None:
         result = await self.session.execute(
-            select(Customer).where(Customer.company_id == company_id, Customer.id == customer_id)
+            select(Customer).where(col(Customer.company_id) == company_id, col(Customer.id) == customer_id)
         )
         return result.scalar_one_or_none()
 
     async def get_by_uid(self, company_id: str, uid: str) -> Customer | None:
         result = await self.session.execute(
-            select(Customer).where(Customer.company_id == company_id, Customer.uid == uid)
+            select(Customer).where(col(Customer.company_id) == company_id, col(Customer.uid) == uid)
         )
         return result.scalar_one_or_none()
 
     async def get_with_company(
         self, company_id: str, customer_id: uuid.UUID | None, uid: str | None
     ) -> tuple[Customer, Company] | None:
-        condition = Customer.id == customer_id if customer_id is not None else Customer.uid == uid
+        condition = col(Customer.id) == customer_id if customer_id is not None else col(Customer.uid) == uid
         result = await self.session.execute(
             select(Customer, Company)
-            .join(Company, Company.id == Customer.company_id)  # type: ignore[arg-type]
-            .where(Customer.company_id == company_id, condition)
+            .join(Company, col(Company.id) == Customer.company_id)
+            .where(col(Customer.company_id) == company_id, condition)
         )
         row = result.first()
         return None if row is None else (row[0], row[1])
@@ -59,14 +60,14 @@ class CustomerRepository:
         email: str | None = None,
         client_id: str | None = None,
     ) -> list[Customer]:
-        query = select(Customer).where(Customer.company_id == company_id)
+        query = select(Customer).where(col(Customer.company_id) == company_id)
         if email is not None:
-            query = query.where(Customer.email == email)
+            query = query.where(col(Customer.email) == email)
         if client_id is not None:
-            query = query.where(Customer.client_id == client_id)
+            query = query.where(col(Customer.client_id) == client_id)
         if after is not None:
             query = query.where(newest_first_after(Customer, after))
-        query = query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(limit)  # type: ignore[attr-defined]
+        query = query.order_by(col(Customer.created_at).desc(), col(Customer.id).desc()).limit(limit)
         return list((await self.session.execute(query)).scalars())
 
 
@@ -102,17 +103,17 @@ class CompanyOrigin:
     portal_domain_verified: bool
 
 
-_CUSTOMER_COLUMNS = (Customer.id, Customer.uid, Customer.company_id, Customer.email,  # type: ignore[var-annotated]
-                     Customer.name, Customer.client_id, Customer.metadata_,
-                     Customer.created_at, Customer.updated_at)
-_WITH_COMPANY = select(*_CUSTOMER_COLUMNS, Company.portal_domain,
-                       Company.portal_domain_verified).join(
-    Company, Company.id == Customer.company_id)  # type: ignore[arg-type]
+_CUSTOMER_COLUMNS = (col(Customer.id), col(Customer.uid), col(Customer.company_id), col(Customer.email),
+                     col(Customer.name), col(Customer.client_id), col(Customer.metadata_),
+                     col(Customer.created_at), col(Customer.updated_at))
+_WITH_COMPANY = select(*_CUSTOMER_COLUMNS, col(Company.portal_domain),
+                       col(Company.portal_domain_verified)).join(
+    Company, col(Company.id) == Customer.company_id)
 # Built once: SQLAlchemy then finds the compiled form in its cache by a cheap key.
-_BY_UID = _WITH_COMPANY.where(Customer.company_id == bindparam("company_id"),
-                              Customer.uid == bindparam("ref"))
-_BY_ID = _WITH_COMPANY.where(Customer.company_id == bindparam("company_id"),
-                             Customer.id == bindparam("ref"))
+_BY_UID = _WITH_COMPANY.where(col(Customer.company_id) == bindparam("company_id"),
+                              col(Customer.uid) == bindparam("ref"))
+_BY_ID = _WITH_COMPANY.where(col(Customer.company_id) == bindparam("company_id"),
+                             col(Customer.id) == bindparam("ref"))
 
 
 _DRIVER_LOOKUP = """

@@ -56,7 +56,7 @@ class CustomerService:
         email: str,
         name: str | None = None,
         client_id: str | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: object = None,
     ) -> Customer:
         now = self.clock.now()
         customer = Customer(

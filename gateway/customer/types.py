@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.customer.repository import CustomerRecord
 from gateway.models import Customer as CustomerModel
 
 
@@ -25,7 +26,7 @@ class Customer:
         return cls(**customer_fields(row))
 
 
-def customer_fields(row: CustomerModel) -> dict[str, Any]:
+def customer_fields(row: CustomerModel | CustomerRecord) -> dict[str, Any]:
     return {
         "id": strawberry.ID(str(row.id)),
         "uid": row.uid,

@@ -4,6 +4,7 @@ import uuid
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.models import Membership, User
 
@@ -16,7 +17,7 @@ class UserRepository:
         return await self.session.get(User, user_id)
 
     async def get_by_email(self, email: str) -> User | None:
-        result = await self.session.execute(select(User).where(User.email == email))  # type: ignore[arg-type]
+        result = await self.session.execute(select(User).where(col(User.email) == email))
         return result.scalar_one_or_none()
 
     async def add(self, user: User) -> User:
@@ -26,7 +27,7 @@ class UserRepository:
 
     async def set_password_hash(self, user_id: uuid.UUID, password_hash: str) -> None:
         await self.session.execute(
-            update(User).where(User.id == user_id).values(password_hash=password_hash)  # type: ignore[arg-type]
+            update(User).where(col(User.id) == user_id).values(password_hash=password_hash)
         )
 
 
@@ -36,7 +37,7 @@ class MembershipRepository:
 
     async def get(self, company_id: str, user_id: uuid.UUID, *, for_update: bool = False) -> Membership | None:
         query = select(Membership).where(
-            Membership.company_id == company_id, Membership.user_id == user_id  # type: ignore[arg-type]
+            col(Membership.company_id) == company_id, col(Membership.user_id) == user_id
         )
         if for_update:
             query = query.with_for_update()
@@ -51,7 +52,7 @@ class MembershipRepository:
     async def for_user(self, user_id: uuid.UUID) -> list[Membership]:
         """The teams a user belongs to; scoped by the user, who may see their own."""
         result = await self.session.execute(
-            select(Membership).where(Membership.user_id == user_id)  # type: ignore[arg-type]
+            select(Membership).where(col(Membership.user_id) == user_id)
             .order_by(Membership.company_id)
         )
         return list(result.scalars())

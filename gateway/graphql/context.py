@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -21,9 +19,6 @@ from gateway.portal.access import PORTAL_HEADER, PortalAccess, portal_access_ser
 from gateway.portal_link.usecases import LinkPrincipal
 from gateway.rate_limit.limiter import PortalBudget
 from gateway.state import State
-
-if TYPE_CHECKING:
-    from graphql import GraphQLResolveInfo  # noqa: F401
 
 
 class Context:

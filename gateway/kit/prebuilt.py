@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_
 
 from gateway.kit.match import CustomerMatch
 
@@ -29,7 +29,8 @@ class Prebuilt:
 
 def newest_first_after_params(model: Any) -> ColumnElement[bool]:
     """kit.cursor.newest_first_after with bind parameters after_created and after_id."""
-    created, row_id = bindparam("after_created"), bindparam("after_id")
+    created: BindParameter[Any] = bindparam("after_created")
+    row_id: BindParameter[Any] = bindparam("after_id")
     return or_(model.created_at < created, and_(model.created_at == created, model.id < row_id))
 
 

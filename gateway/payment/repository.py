@@ -6,13 +6,14 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.kit.match import CustomerMatch
 from gateway.kit.prebuilt import Prebuilt, match_params, newest_first_after_params
 from gateway.models import Payment
 
-_COLUMNS = (Payment.id, Payment.amount, Payment.currency, Payment.status,  # type: ignore[var-annotated]
-            Payment.description, Payment.created_at)
+_COLUMNS = (col(Payment.id), col(Payment.amount), col(Payment.currency), col(Payment.status),
+            col(Payment.description), col(Payment.created_at))
 _statements = Prebuilt()
 
 
@@ -27,7 +28,7 @@ def _for_customer(by_client: bool, paged: bool) -> Any:
     of the customer and sort them, a cost that grows with their history."""
 
     def branch(column: Any) -> Any:
-        query = select(*_COLUMNS).where(Payment.company_id == bindparam("company_id"),
+        query = select(*_COLUMNS).where(col(Payment.company_id) == bindparam("company_id"),
                                         column == bindparam(column.key))
         if paged:
             query = query.where(newest_first_after_params(Payment))

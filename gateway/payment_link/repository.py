@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.kit.match import CustomerMatch
 from gateway.kit.prebuilt import Prebuilt, match_clause_params, match_params
@@ -16,17 +17,17 @@ _statements = Prebuilt()
 
 def _open_for_customer(by_client: bool) -> Any:
     return (
-        select(PaymentLink.id, PaymentLink.url, PaymentLink.amount,  # type: ignore[call-overload]
-               PaymentLink.currency, PaymentLink.status, PaymentLink.description,
-               PaymentLink.expires_at)
+        select(col(PaymentLink.id), col(PaymentLink.url), col(PaymentLink.amount),
+               col(PaymentLink.currency), col(PaymentLink.status), col(PaymentLink.description),
+               col(PaymentLink.expires_at))
         .where(
-            PaymentLink.company_id == bindparam("company_id"),
+            col(PaymentLink.company_id) == bindparam("company_id"),
             match_clause_params(PaymentLink, by_client),
             # Not IN (...): an expanding IN is re-rendered on every execution.
-            or_(*(PaymentLink.status == status for status in OPEN_PAYMENT_LINK_STATUSES)),
-            or_(PaymentLink.expires_at.is_(None), PaymentLink.expires_at > bindparam("now")),  # type: ignore[union-attr, operator]
+            or_(*(col(PaymentLink.status) == status for status in OPEN_PAYMENT_LINK_STATUSES)),
+            or_(col(PaymentLink.expires_at).is_(None), col(PaymentLink.expires_at) > bindparam("now")),
         )
-        .order_by(PaymentLink.created_at.desc(), PaymentLink.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(PaymentLink.created_at).desc(), col(PaymentLink.id).desc())
         .limit(bindparam("limit"))
     )
 

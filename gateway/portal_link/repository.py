@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.models import PortalRevocation
 
@@ -18,8 +19,8 @@ class PortalRevocationRepository:
         """The latest revocation's cut-off for this customer, if any."""
         result = await self.session.execute(
             select(func.max(PortalRevocation.issued_before)).where(
-                PortalRevocation.company_id == company_id,
-                PortalRevocation.customer_uid == customer_uid,
+                col(PortalRevocation.company_id) == company_id,
+                col(PortalRevocation.customer_uid) == customer_uid,
             )
         )
         value = result.scalar_one_or_none()

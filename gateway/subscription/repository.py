@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from gateway.kit.match import CustomerMatch
 from gateway.kit.prebuilt import Prebuilt, match_clause_params, match_params
@@ -16,12 +17,12 @@ _statements = Prebuilt()
 
 def _list_for_customer(by_client: bool) -> Any:
     return (
-        select(Subscription.id, Subscription.status, Subscription.plan_name,  # type: ignore[call-overload]
-               Subscription.amount, Subscription.currency, Subscription.interval,
-               Subscription.current_period_end)
-        .where(Subscription.company_id == bindparam("company_id"),
+        select(col(Subscription.id), col(Subscription.status), col(Subscription.plan_name),
+               col(Subscription.amount), col(Subscription.currency), col(Subscription.interval),
+               col(Subscription.current_period_end))
+        .where(col(Subscription.company_id) == bindparam("company_id"),
                match_clause_params(Subscription, by_client))
-        .order_by(Subscription.created_at.desc(), Subscription.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(Subscription.created_at).desc(), col(Subscription.id).desc())
         .limit(bindparam("limit"))
     )
 
@@ -53,8 +54,8 @@ class SubscriptionRepository:
         # not the copy already in this session.
         query = (
             select(Subscription)
-            .where(Subscription.company_id == company_id, match.clause(Subscription),
-                   Subscription.id == subscription_id)
+            .where(col(Subscription.company_id) == company_id, match.clause(Subscription),
+                   col(Subscription.id) == subscription_id)
             .execution_options(populate_existing=True)
         )
         return (await self.session.execute(query)).scalar_one_or_none()
@@ -66,9 +67,9 @@ class SubscriptionRepository:
         """Moves the row from `expected` to `status`; False when another writer moved it first."""
         result = await self.session.execute(
             update(Subscription)
-            .where(Subscription.company_id == company_id,  # type: ignore[arg-type]
-                   Subscription.id == subscription_id,  # type: ignore[arg-type]
-                   Subscription.status == expected)  # type: ignore[arg-type]
+            .where(col(Subscription.company_id) == company_id,
+                   col(Subscription.id) == subscription_id,
+                   col(Subscription.status) == expected)
             .values(status=status, updated_at=at)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -100,7 +100,7 @@ class SubscriptionService:
         currency: str,
         interval: str,
         email: str | None = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: object = None,
         status: str = "active",
     ) -> Subscription:
         meta = validate.metadata(metadata)

@@ -7,12 +7,13 @@ holds no customer data: the script fetches it over POST /graphql."""
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.staticfiles import PathLike, StaticFiles
 from starlette.types import Scope
 
 WEB_DIR = Path(__file__).parent
@@ -59,8 +60,9 @@ def render_page() -> bytes:
 
 
 class PortalAssets(StaticFiles):
-    def file_response(self, *args: object, **kwargs: object) -> Response:
-        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
+    def file_response(self, full_path: PathLike, stat_result: os.stat_result, scope: Scope,
+                      status_code: int = 200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
         response.headers["Cache-Control"] = f"public, max-age={ASSET_MAX_AGE}"
         return response
 
