@@ -158,6 +158,7 @@ async def driver_fetch(engine: AsyncEngine, pool: asyncpg.Pool, sql: str,
     for listener in driver_statement_listeners:
         listener(engine, sql)
     try:
-        return await pool.fetch(sql, *args)
+        rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
     except DRIVER_UNREACHABLE:
-        return await pool.fetch(sql, *args)
+        rows = await pool.fetch(sql, *args)
+    return rows

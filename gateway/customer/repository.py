@@ -129,9 +129,9 @@ SELECT c.id, c.uid, c.company_id, c.email, c.name, c.client_id, c.metadata::text
 FROM customers c JOIN companies co ON co.id = c.company_id
 WHERE c.company_id = $1 AND c.uid = $2
 """
-_PORTAL = select(*_CUSTOMER_COLUMNS, Company.name, Company.branding).join(
-    Company, Company.id == Customer.company_id).where(  # type: ignore[arg-type]
-    Customer.company_id == bindparam("company_id"), Customer.uid == bindparam("ref"))
+_PORTAL = select(*_CUSTOMER_COLUMNS, col(Company.name), col(Company.branding)).join(
+    Company, col(Company.id) == Customer.company_id).where(
+    col(Customer.company_id) == bindparam("company_id"), col(Customer.uid) == bindparam("ref"))
 _DRIVER_BY_ID = _DRIVER_LOOKUP.format(column="id")
 _UNREACHABLE = DRIVER_UNREACHABLE
 
@@ -188,8 +188,9 @@ class CustomerLookup:
             if not rows:
                 return None
             found = rows[0]
-            customer = CustomerRecord(uuid.UUID(bytes=found[0].bytes), *found[1:6],
-                                      orjson.loads(found[6]), *found[7:9])
+            customer = CustomerRecord(uuid.UUID(bytes=found[0].bytes), found[1], found[2],
+                                      found[3], found[4], found[5], orjson.loads(found[6]),
+                                      found[7], found[8])
             branding = orjson.loads(found[10]) if found[10] is not None else None
             return customer, PortalCompanyRecord(found[2], found[9], branding)
         async with autocommit(self.engine) as conn:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import col
 
 from gateway.db import driver_fetch, driver_pool
 from gateway.kit.match import CustomerMatch
@@ -41,6 +42,9 @@ from gateway.models import Payment, PaymentLink, Subscription
 from gateway.models.payment_link import OPEN_PAYMENT_LINK_STATUSES
 
 PAYMENTS, PAYMENT_LINKS, SUBSCRIPTIONS = 0, 1, 2
+# Untyped on purpose: mypy 2.4 crashes expanding union_all's variadic overloads over
+# a list of selects of different shapes.
+_union_all: Any = union_all
 _statements = Prebuilt()
 _driver_sql = Prebuilt()
 
@@ -100,51 +104,53 @@ def _tagged(part: int, source: Any, *, url: Any = None, plan_name: Any = None,
 def _payments(by_client: bool, paged: bool) -> Any:
     """As PaymentRepository: one index-ordered scan per match path, each stopping
     after the page, merged by UNION (which drops a payment matched both ways)."""
-    columns = (Payment.id, Payment.amount, Payment.currency, Payment.status,
-               Payment.description, Payment.created_at)
-
     def branch(column: Any) -> Any:
-        query = select(*columns).where(Payment.company_id == bindparam("company_id"),
-                                       column == bindparam(column.key))
+        query = select(col(Payment.id), col(Payment.amount), col(Payment.currency),
+                       col(Payment.status), col(Payment.description),
+                       col(Payment.created_at)).where(
+            col(Payment.company_id) == bindparam("company_id"),
+            column == bindparam(column.key))
         if paged:
             query = query.where(newest_first_after_params(Payment))
-        return _newest_first(query, Payment.created_at, Payment.id, "payments_limit")
+        return _newest_first(query, col(Payment.created_at), col(Payment.id), "payments_limit")
 
     if not by_client:
-        return branch(Payment.email).subquery()
-    merged = union(branch(Payment.email).subquery().select(),
-                   branch(Payment.client_id).subquery().select()).subquery()
+        return branch(col(Payment.email)).subquery()
+    merged = union(branch(col(Payment.email)).subquery().select(),
+                   branch(col(Payment.client_id)).subquery().select()).subquery()
     return _newest_first(select(*merged.c), merged.c.created_at, merged.c.id,
                          "payments_limit").subquery()
 
 
 def _payment_links(by_client: bool) -> Any:
-    query = select(PaymentLink.id, PaymentLink.url, PaymentLink.amount,  # type: ignore[call-overload]
-                   PaymentLink.currency, PaymentLink.status, PaymentLink.description,
-                   PaymentLink.expires_at, PaymentLink.created_at).where(
-        PaymentLink.company_id == bindparam("company_id"),
+    query = select(col(PaymentLink.id), col(PaymentLink.url), col(PaymentLink.amount),
+                   col(PaymentLink.currency), col(PaymentLink.status),
+                   col(PaymentLink.description), col(PaymentLink.expires_at),
+                   col(PaymentLink.created_at)).where(
+        col(PaymentLink.company_id) == bindparam("company_id"),
         match_clause_params(PaymentLink, by_client),
         # Not IN (...): an expanding IN is re-rendered on every execution.
-        or_(*(PaymentLink.status == status for status in OPEN_PAYMENT_LINK_STATUSES)),
-        or_(PaymentLink.expires_at.is_(None), PaymentLink.expires_at > bindparam("now")),  # type: ignore[union-attr, operator]
+        or_(*(col(PaymentLink.status) == status for status in OPEN_PAYMENT_LINK_STATUSES)),
+        or_(col(PaymentLink.expires_at).is_(None), col(PaymentLink.expires_at) > bindparam("now")),
     )
-    return _newest_first(query, PaymentLink.created_at, PaymentLink.id,
+    return _newest_first(query, col(PaymentLink.created_at), col(PaymentLink.id),
                          "payment_links_limit").subquery()
 
 
 def _subscriptions(by_client: bool) -> Any:
-    query = select(Subscription.id, Subscription.status, Subscription.plan_name,  # type: ignore[call-overload]
-                   Subscription.amount, Subscription.currency, Subscription.interval,
-                   Subscription.current_period_end, Subscription.created_at).where(
-        Subscription.company_id == bindparam("company_id"),
+    query = select(col(Subscription.id), col(Subscription.status), col(Subscription.plan_name),
+                   col(Subscription.amount), col(Subscription.currency),
+                   col(Subscription.interval), col(Subscription.current_period_end),
+                   col(Subscription.created_at)).where(
+        col(Subscription.company_id) == bindparam("company_id"),
         match_clause_params(Subscription, by_client),
     )
-    return _newest_first(query, Subscription.created_at, Subscription.id,
+    return _newest_first(query, col(Subscription.created_at), col(Subscription.id),
                          "subscriptions_limit").subquery()
 
 
 def _build(by_client: bool, payments: bool | None, links: bool, subscriptions: bool) -> Any:
-    branches = []
+    branches: list[Any] = []
     if payments is not None:
         branches.append(_tagged(PAYMENTS, _payments(by_client, paged=payments)))
     if links:
@@ -154,7 +160,7 @@ def _build(by_client: bool, payments: bool | None, links: bool, subscriptions: b
         source = _subscriptions(by_client)
         branches.append(_tagged(SUBSCRIPTIONS, source, plan_name=source.c.plan_name,
                                 interval=source.c.interval, at=source.c.current_period_end))
-    merged = (union_all(*branches) if len(branches) > 1 else branches[0]).subquery()
+    merged: Any = (_union_all(*branches) if len(branches) > 1 else branches[0]).subquery()
     # Each branch is already in order; the sort keeps it so across the union.
     return select(*merged.c).order_by(merged.c.part, merged.c.created_at.desc(),
                                       merged.c.id.desc())
@@ -200,8 +206,8 @@ class PortalRepository:
         values = {**defaults, **params}
         for record in await driver_fetch(self.engine, pool, sql,
                                          *[values[name] for name in names]):
-            row = ListRow(*record)
-            parts[row.part].append(row)
+            listed = ListRow(*record)
+            parts[listed.part].append(listed)
         return parts
 
     def _compiled(self, statement: Any) -> tuple[str, tuple[str, ...], dict[str, Any]]:

@@ -31,9 +31,12 @@ class PortalService:
         self.keys = keys
 
     async def rename(self, access: PortalAccess, name: str, actor: Actor) -> Customer:
-        before = access.customer.name
+        entity = access.customer
+        if not isinstance(entity, Customer):  # reads get plain records, writes the entity
+            raise TypeError("a portal write is verified with the write budget")
+        before = entity.name
         customer = await CustomerService(self.session, self.clock).set_display_name(
-            access.company_id, access.customer, name
+            access.company_id, entity, name
         )
         await AuditService(self.session, self.clock).record(
             actor,
