@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The gateway image: dependencies installed from uv.lock in a build stage, then only
+# The gateway image: dependencies installed from requirements.lock in a build stage, then only
 # the virtual environment is copied into a slim runtime that runs as a non-root user.
 #
 #   docker build -t makepay-gateway .
@@ -19,11 +19,11 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /src
 # Dependencies first, in their own layer: it is rebuilt only when the lock changes.
-COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+COPY pyproject.toml requirements.lock README.md ./
+RUN uv venv /app/.venv && uv pip sync --python /app/.venv/bin/python requirements.lock
 # Then the gateway itself, installed as a wheel (not editable): /src is not needed later.
 COPY gateway ./gateway
-RUN uv sync --frozen --no-dev --no-editable
+RUN uv pip install --python /app/.venv/bin/python --no-deps .
 
 FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 gateway \
