@@ -191,7 +191,9 @@ async def test_going_back_from_the_dialog_changes_nothing(
     await expect(cancel).to_be_focused()
 
     await page.keyboard.press("Enter")
-    await dialog.get_by_role("button", name="Keep subscription").click()
+    keep = dialog.get_by_role("button", name="Keep subscription")
+    await expect(keep).to_be_focused()
+    await keep.click()
     await expect(dialog).to_be_hidden()
     response = await server.portal(link_query(url), PORTAL_STATUS_QUERY)
     assert [s["status"] for s in response.json()["data"]["portal"]["subscriptions"]] == ["active"]
