@@ -19,7 +19,7 @@ class PortalLinkMutation:
     ) -> PortalLink:
         ctx = info.context
         principal = await ctx.link_issuer(company_id)
-        issued, decision = await issue_portal_link(ctx.state, None, principal, customer_id)
+        issued, decision = await issue_portal_link(ctx.state, principal, customer_id)
         if decision is not None:
             ctx.response_headers.update(decision.headers())
         return PortalLink.from_issued(issued)

@@ -31,13 +31,12 @@ def portal_link_service(state: State, session: AsyncSession | None) -> PortalLin
 
 
 async def issue_portal_link(
-    state: State, session: AsyncSession | None, principal: LinkPrincipal, customer_ref: str
+    state: State, principal: LinkPrincipal, customer_ref: str
 ) -> tuple[IssuedPortalLink, RateDecision | None]:
-    """`session` is not used for issuing (the lookup runs outside any session); it is
-    kept for callers that pass theirs."""
+    """The customer lookup runs on the engine, outside any session (customer/repository.py)."""
     if principal.rate_checked:
         decision = principal.decision
     else:
         decision = await state.limiter.link_creation(principal.company_id, principal.rate_key)
-    issued = await portal_link_service(state, session).issue(principal.company_id, customer_ref)
+    issued = await portal_link_service(state, None).issue(principal.company_id, customer_ref)
     return issued, decision

@@ -16,7 +16,5 @@ async def create_portal_link(request: Request) -> Response:
     state: State = request.app.state.gateway
     async with state.session_factory() as db:
         principal = await authorize_dashboard(state, db, request, request.path_params["company_id"])
-        issued, decision = await issue_portal_link(
-            state, db, principal, request.path_params["customer_id"]
-        )
+    issued, decision = await issue_portal_link(state, principal, request.path_params["customer_id"])
     return portal_link_response(issued, decision)

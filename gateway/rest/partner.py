@@ -53,9 +53,6 @@ async def create_portal_link(request: Request) -> Response:
     else:
         principal, decision = fast
         issuer = LinkPrincipal(principal.company_id, principal.rate_key, True, decision)
-    # No session: issuing reads one row outside any transaction (customer/repository.py).
-    issued, decision = await issue_portal_link(
-        state, None, issuer, request.path_params["customer_id"]
-    )
+    issued, decision = await issue_portal_link(state, issuer, request.path_params["customer_id"])
     return portal_link_response(issued, decision)
 
