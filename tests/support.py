@@ -103,3 +103,17 @@ def sql_statements(engine: AsyncEngine) -> Iterator[list[str]]:
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
         driver_statement_listeners.remove(on_driver)
+
+
+# Contract section 5.2's table, copied from the contract (not from the product), so
+# the tests check the product against it: status before -> action -> status after,
+# None for a conflict.
+CONTRACT_STATE_TABLE: dict[str, dict[str, str | None]] = {
+    # status before: {action: status after, None for a conflict}
+    "active": {"pause": "paused", "reactivate": None, "cancel": "cancelled"},
+    "trialing": {"pause": None, "reactivate": None, "cancel": "cancelled"},
+    "past_due": {"pause": None, "reactivate": None, "cancel": "cancelled"},
+    "unpaid": {"pause": None, "reactivate": None, "cancel": "cancelled"},
+    "paused": {"pause": None, "reactivate": "active", "cancel": "cancelled"},
+    "cancelled": {"pause": None, "reactivate": None, "cancel": None},
+}

@@ -14,21 +14,12 @@ from gateway.models.subscription import SUBSCRIPTION_STATUSES
 from gateway.signing.link import LINK_TTL_SECONDS
 from tests.factories import create_company, create_customer, create_subscription
 from tests.portal.conftest import Tenant, link_header, make_tenant
-from tests.support import Gateway, error_codes
+from tests.support import CONTRACT_STATE_TABLE, Gateway, error_codes
 
 RENAME = "mutation($name: String!) { updatePortalDisplayName(name: $name) { id uid name email } }"
 ACT = """mutation($id: ID!, $key: String) {{
   {action}Subscription(subscriptionId: $id, idempotencyKey: $key) {{ id status planName amount }}
 }}"""
-STATE_TABLE: dict[str, dict[str, str | None]] = {
-    # status before: {action: status after, None for a conflict}
-    "active": {"pause": "paused", "reactivate": None, "cancel": "cancelled"},
-    "trialing": {"pause": None, "reactivate": None, "cancel": "cancelled"},
-    "past_due": {"pause": None, "reactivate": None, "cancel": "cancelled"},
-    "unpaid": {"pause": None, "reactivate": None, "cancel": "cancelled"},
-    "paused": {"pause": None, "reactivate": "active", "cancel": "cancelled"},
-    "cancelled": {"pause": None, "reactivate": None, "cancel": None},
-}
 
 
 async def act(tenant: Tenant, action: str, subscription_id: str, key: str | None = None,
@@ -86,7 +77,7 @@ class TestDisplayName:
 
 class TestSubscriptionActions:
     async def test_every_state_and_action_follows_the_state_table(self, tenant: Tenant) -> None:
-        for before, outcomes in STATE_TABLE.items():
+        for before, outcomes in CONTRACT_STATE_TABLE.items():
             for action, after in outcomes.items():
                 row = await create_subscription(tenant.gw, tenant.company, status=before)
 
@@ -100,7 +91,7 @@ class TestSubscriptionActions:
                 else:
                     assert body["data"][f"{action}Subscription"]["status"] == after, case
                     assert await status_of(tenant.gw, row) == after, case
-        assert set(STATE_TABLE) == set(SUBSCRIPTION_STATUSES)
+        assert set(CONTRACT_STATE_TABLE) == set(SUBSCRIPTION_STATUSES)
 
     async def test_a_change_is_audited_with_both_states(self, tenant: Tenant) -> None:
         row = await create_subscription(tenant.gw, tenant.company)

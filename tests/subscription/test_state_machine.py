@@ -19,18 +19,9 @@ from gateway.models.subscription import SUBSCRIPTION_STATUSES
 from tests.drawn import examples
 from tests.factories import create_subscription
 from tests.portal.conftest import make_tenant
-from tests.support import Gateway, error_codes
+from tests.support import CONTRACT_STATE_TABLE, Gateway, error_codes
 
 ACTIONS = ("pause", "reactivate", "cancel")
-# The contract's table: status before -> action -> status after (None: conflict).
-TABLE: dict[str, dict[str, str | None]] = {
-    "active": {"pause": "paused", "reactivate": None, "cancel": "cancelled"},
-    "trialing": {"pause": None, "reactivate": None, "cancel": "cancelled"},
-    "past_due": {"pause": None, "reactivate": None, "cancel": "cancelled"},
-    "unpaid": {"pause": None, "reactivate": None, "cancel": "cancelled"},
-    "paused": {"pause": None, "reactivate": "active", "cancel": "cancelled"},
-    "cancelled": {"pause": None, "reactivate": None, "cancel": None},
-}
 
 
 def subscription(status: str) -> Subscription:
@@ -46,13 +37,13 @@ def allowed(row: Subscription, action: str) -> bool:
 
 
 def test_the_table_covers_every_status() -> None:
-    assert set(TABLE) == set(SUBSCRIPTION_STATUSES)
+    assert set(CONTRACT_STATE_TABLE) == set(SUBSCRIPTION_STATUSES)
 
 
 @pytest.mark.parametrize("status", SUBSCRIPTION_STATUSES)
 @pytest.mark.parametrize("action", ACTIONS)
 def test_each_rule_matches_the_contract(status: str, action: str) -> None:
-    assert allowed(subscription(status), action) is (TABLE[status][action] is not None)
+    assert allowed(subscription(status), action) is (CONTRACT_STATE_TABLE[status][action] is not None)
 
 
 class SubscriptionLifecycle(RuleBasedStateMachine):
@@ -75,7 +66,7 @@ class SubscriptionLifecycle(RuleBasedStateMachine):
     def act(self, action: str) -> None:
         assert self.row is not None
         before = self.row.status
-        expected = TABLE[before][action]
+        expected = CONTRACT_STATE_TABLE[before][action]
         assert allowed(self.row, action) is (expected is not None)
         if expected is not None:
             self.row.status = expected
@@ -113,7 +104,7 @@ async def test_random_portal_action_sequences_follow_the_table(
         status = start
         for action in actions:
             body = await tenant.portal(ACT.format(action=action), {"id": str(row.id)})
-            expected = TABLE[status][action]
+            expected = CONTRACT_STATE_TABLE[status][action]
             if expected is None:
                 assert error_codes(body) == ["SUBSCRIPTION_STATE_CONFLICT"], (start, actions, body)
                 assert body["errors"][0]["extensions"]["currentStatus"] == status
