@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -26,7 +25,7 @@ from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
 from tests.services import PrivateRedis
-from tests.support import Gateway, TestClock
+from tests.support import Gateway, TestClock, temporary_database
 
 # Property and fuzz tests run the same cases on every run (derandomized: a fixed
 # seed per test), so CI is repeatable and bounded; HYPOTHESIS_PROFILE=explore varies them.
@@ -63,20 +62,9 @@ def redis_url() -> str:
 
 @pytest.fixture(scope="session")
 async def postgres_url(postgres_server_url: str) -> AsyncIterator[str]:
-    name = f"gw_test_{RUN_ID}"
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
-    await asyncio.to_thread(migrate.upgrade, Settings(database_url=url, environment="test"))
-    yield url
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with temporary_database(postgres_server_url, f"gw_test_{RUN_ID}") as url:
+        await asyncio.to_thread(migrate.upgrade, Settings(database_url=url, environment="test"))
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import httpx
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -117,3 +118,22 @@ CONTRACT_STATE_TABLE: dict[str, dict[str, str | None]] = {
     "paused": {"pause": None, "reactivate": "active", "cancel": "cancelled"},
     "cancelled": {"pause": None, "reactivate": None, "cancel": None},
 }
+
+
+@asynccontextmanager
+async def temporary_database(server_url: str, name: str) -> AsyncIterator[str]:
+    """A new PostgreSQL database on the server of `server_url`, dropped afterwards;
+    yields its URL."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield server_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        admin = await asyncpg.connect(server_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 import pytest
@@ -33,6 +32,7 @@ from gateway.db import create_engine, create_session_factory
 from gateway.kit.time import SystemClock
 from tests.conftest import RUN_ID
 from tests.servers import free_port, gateway_process
+from tests.support import temporary_database
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -185,20 +185,11 @@ async def postgres_server(
     redis_cleanup: None,
 ) -> AsyncIterator[Server]:
     """The gateway on PostgreSQL and Redis, as in production."""
-    name = f"gw_e2e_{RUN_ID}"
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = postgres_server_url.rsplit("/", 1)[0] + f"/{name}"
-    async with running_server(tmp_path_factory.mktemp("e2e-postgres"), url, redis_url) as started:
+    async with (
+        temporary_database(postgres_server_url, f"gw_e2e_{RUN_ID}") as url,
+        running_server(tmp_path_factory.mktemp("e2e-postgres"), url, redis_url) as started,
+    ):
         yield started
-    admin = await asyncpg.connect(postgres_server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(params=["sqlite-memory", "postgres-redis"])
