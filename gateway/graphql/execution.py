@@ -33,6 +33,8 @@ from graphql.pyutils import AwaitableOrValue, Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
+from gateway.graphql import completion
+
 _DEFINITION = "strawberry-definition"
 # (parent type, field name) -> (Strawberry field, leaf type, nullable), or None when
 # the field is not a plain leaf. Bounded by the schema's size.
@@ -60,7 +62,13 @@ def _plain_leaf(parent_type: GraphQLObjectType, name: str) -> tuple[StrawberryFi
     return found
 
 
-_NOT_PLAIN = object()
+_NOT_PLAIN = completion.NOT_PLAIN
+
+# (return type, field node) -> the node's completion plan (completion.py) or None.
+# An entry holds its type and node, so their ids cannot be reused while it lives;
+# cleared when full, so unique documents cannot grow it.
+_PLANS_MAX = 4_096
+_value_plans: dict[tuple[int, int], tuple[Any, Any, tuple[int, Any, bool] | None]] = {}
 
 
 def _plain_value(plain: tuple[StrawberryField, Any, bool], source: Any,
@@ -98,6 +106,30 @@ class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     for name, details in grouped_field_set.items()]
             found = plans[key] = (grouped_field_set, plan)
         return found[1]
+
+    def complete_value(self, return_type: Any, field_details_list: Any, info: Any,
+                       path: Any, result: Any, *args: Any) -> AwaitableOrValue[Any]:
+        """An object or list whose selection is all plain fields is completed in one
+        pass (completion.py); anything else, or any value off that path, the usual way."""
+        if len(field_details_list) == 1:
+            details = field_details_list[0]
+            node = details.node
+            key = (id(return_type), id(node))
+            found = _value_plans.get(key)
+            if found is None:
+                plan = (completion.compile_value(return_type, node, self.fragment_definitions)
+                        if details.fragment_variable_values is None and node.selection_set
+                        else None)
+                if len(_value_plans) >= _PLANS_MAX:
+                    _value_plans.clear()
+                found = _value_plans[key] = (return_type, node, plan)
+            plan = found[2]
+            if plan is not None and details.fragment_variable_values is None:
+                value = completion.complete_value(plan, result, self.is_awaitable)
+                if value is not _NOT_PLAIN:
+                    return value
+        return super().complete_value(return_type, field_details_list, info, path, result,
+                                      *args)
 
     def execute_fields(self, parent_type: Any, source_value: Any, path: Any,
                        grouped_field_set: Any, *args: Any) -> AwaitableOrValue[dict[str, Any]]:
