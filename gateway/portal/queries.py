@@ -3,7 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from gateway.graphql.context import Info
-from gateway.portal.reads import PortalReads
+from gateway.portal.reads import PortalReads, selected_needs
 from gateway.portal.types import Portal
 from gateway.rate_limit.limiter import PortalBudget
 
@@ -18,5 +18,7 @@ class PortalQuery:
         ctx = info.context
         ctx.reads_only()  # a query writes nothing: no BEGIN and ROLLBACK round trips
         access = await ctx.portal(PortalBudget.read)
-        return Portal(access=access,
-                      reads=PortalReads(ctx.session, ctx.state.engine, ctx.state.clock, access))
+        reads = PortalReads(ctx.session, ctx.state.engine, ctx.state.clock, access)
+        # The lists the query selects, in one statement, before their fields resolve.
+        await reads.read_ahead(selected_needs(info._raw_info))
+        return Portal(access=access, reads=reads)

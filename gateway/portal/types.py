@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any, cast
 
 import strawberry
 
@@ -8,13 +10,13 @@ from gateway.company.branding import Branding
 from gateway.company.types import PortalBranding
 from gateway.customer.repository import CustomerRecord
 from gateway.customer.types import PageInfo
-from gateway.kit.cursor import check_page_size, decode_cursor, encode_cursor
+from gateway.kit.cursor import encode_cursor
 from gateway.kit.time import from_unix
 from gateway.models import Customer as CustomerModel
 from gateway.payment.types import Payment
 from gateway.payment_link.types import PaymentLink
 from gateway.portal.access import PortalAccess
-from gateway.portal.reads import PortalReads
+from gateway.portal.reads import PortalReads, payments_page
 from gateway.portal.repository import PAYMENT_LINKS, SUBSCRIPTIONS, PaymentsPage
 from gateway.subscription.types import BillingSubscription
 
@@ -57,8 +59,8 @@ class PaymentConnection:
 @strawberry.type(description="Everything the signed link may see: one customer of one company.")
 class Portal:
     access: strawberry.Private[PortalAccess]
-    # The list fields resolve concurrently; their reads are gathered into one
-    # statement (portal/repository.py) per tick.
+    # The lists the query selects, read by the `portal` resolver before these fields
+    # resolve (portal/reads.py): the list fields are synchronous when read ahead.
     reads: strawberry.Private[PortalReads]
 
     @strawberry.field
@@ -79,23 +81,40 @@ class Portal:
         return PortalCustomer.from_model(self.access.customer)
 
     @strawberry.field(description="Payments matched by the customer's email or clientId, newest first.")
-    async def payments(self, first: int = 20, after: str | None = None) -> PaymentConnection:
-        page = PaymentsPage(check_page_size(first) + 1, decode_cursor(after) if after else None)
-        rows = await self.reads.load(page)
-        items = rows[:first]
-        edges = [PaymentEdge(cursor=encode_cursor(row.created_at, row.id),
-                             node=Payment.from_row(row)) for row in items]
-        return PaymentConnection(
-            edges=edges,
-            page_info=PageInfo(has_next_page=len(rows) > first,
-                               end_cursor=edges[-1].cursor if edges else None),
-        )
+    def payments(self, first: int = 20, after: str | None = None) -> PaymentConnection:
+        page = payments_page(first, after)
+        rows = self.reads.found.get(page)
+        if rows is None:  # not read ahead: read now (graphql-core awaits the coroutine)
+            return cast(PaymentConnection, self._payments_later(page, first))
+        return _connection(rows, first)
+
+    async def _payments_later(self, page: PaymentsPage, first: int) -> PaymentConnection:
+        return _connection(await self.reads.load(page), first)
 
     @strawberry.field(description="Open payment links: active or unpaid, not expired.")
-    async def payment_links(self) -> list[PaymentLink]:
-        return [PaymentLink.from_row(row) for row in await self.reads.load(PAYMENT_LINKS)]
+    def payment_links(self) -> list[PaymentLink]:
+        return cast(list[PaymentLink], self._list(PAYMENT_LINKS, PaymentLink.from_row))
 
     @strawberry.field(description="Subscriptions matched by email or metadata.clientId.")
-    async def subscriptions(self) -> list[BillingSubscription]:
-        return [BillingSubscription.from_row(row)
-                for row in await self.reads.load(SUBSCRIPTIONS)]
+    def subscriptions(self) -> list[BillingSubscription]:
+        return cast(list[BillingSubscription],
+                    self._list(SUBSCRIPTIONS, BillingSubscription.from_row))
+
+    def _list(self, need: int, convert: Callable[[Any], Any]) -> list[Any] | Awaitable[list[Any]]:
+        rows = self.reads.found.get(need)
+        if rows is None:
+            return self._list_later(need, convert)
+        return [convert(row) for row in rows]
+
+    async def _list_later(self, need: int, convert: Callable[[Any], Any]) -> list[Any]:
+        return [convert(row) for row in await self.reads.load(need)]
+
+
+def _connection(rows: list[Any], first: int) -> PaymentConnection:
+    edges = [PaymentEdge(cursor=encode_cursor(row.created_at, row.id),
+                         node=Payment.from_row(row)) for row in rows[:first]]
+    return PaymentConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=len(rows) > first,
+                           end_cursor=edges[-1].cursor if edges else None),
+    )

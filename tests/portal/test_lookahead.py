@@ -1,0 +1,98 @@
+"""The portal reads the lists its query selects before they resolve: whatever the
+shape of the query (fragments, aliases, two pages, directives), the answer is the
+one each list gives on its own, and the statements are the customer's plus one for
+the lists (one more per extra page of payments)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.factories import create_payment, create_payment_link, create_subscription
+from tests.portal.conftest import Tenant
+from tests.support import error_codes, sql_statements
+
+NODE = "edges { node { description } } pageInfo { hasNextPage }"
+
+
+@pytest.fixture
+async def stocked(tenant: Tenant) -> Tenant:
+    gw, company = tenant.gw, tenant.company
+    for n in range(4):
+        await create_payment(gw, company, description=f"p{n}")
+        await create_payment_link(gw, company, description=f"l{n}",
+                                  expires_at=gw.clock.now() + timedelta(days=1))
+        await create_subscription(gw, company, plan_name=f"s{n}")
+        gw.clock.advance(1)
+    await tenant.portal("{ portal { expiresAt } }")  # the link's verification is cached
+    return tenant
+
+
+async def answer(tenant: Tenant, query: str, variables: dict[str, Any] | None = None
+                 ) -> tuple[dict[str, Any], list[str]]:
+    with sql_statements(tenant.gw.state.engine) as statements:
+        body = await tenant.portal(query, variables)
+    assert error_codes(body) == [], body
+    return body["data"]["portal"], statements
+
+
+def payments(value: dict[str, Any]) -> list[str]:
+    return [edge["node"]["description"] for edge in value["edges"]]
+
+
+async def test_lists_through_fragments_and_aliases(stocked: Tenant) -> None:
+    query = f"""query($n: Int) {{ portal {{ ...Lists
+        recent: payments(first: 1) {{ {NODE} }}
+        ... on Portal {{ links: paymentLinks {{ description }} }} }} }}
+      fragment Lists on Portal {{ payments(first: $n) {{ {NODE} }}
+        subscriptions {{ planName }} }}"""
+    portal, statements = await answer(stocked, query, {"n": 3})
+
+    assert payments(portal["payments"]) == ["p3", "p2", "p1"]
+    assert portal["payments"]["pageInfo"] == {"hasNextPage": True}
+    assert payments(portal["recent"]) == ["p3"]
+    assert [link["description"] for link in portal["links"]] == ["l3", "l2", "l1", "l0"]
+    assert [s["planName"] for s in portal["subscriptions"]] == ["s3", "s2", "s1", "s0"]
+    # the customer, the lists with the first page, the second page
+    assert len(statements) == 3, statements
+
+
+async def test_the_same_page_twice_is_read_once(stocked: Tenant) -> None:
+    query = f"{{ portal {{ a: payments(first: 2) {{ {NODE} }} b: payments(first: 2) {{ {NODE} }} }} }}"
+    portal, statements = await answer(stocked, query)
+
+    assert payments(portal["a"]) == payments(portal["b"]) == ["p3", "p2"]
+    assert len(statements) == 2, statements
+
+
+@pytest.mark.parametrize("skip", [True, False])
+async def test_directives_decide_what_is_answered(stocked: Tenant, skip: bool) -> None:
+    query = """query($skip: Boolean!) { portal { customer { uid }
+        subscriptions @skip(if: $skip) { planName }
+        paymentLinks @include(if: $skip) { description } } }"""
+    portal, statements = await answer(stocked, query, {"skip": skip})
+
+    assert ("subscriptions" in portal) is not skip
+    assert ("paymentLinks" in portal) is skip
+    listed = portal.get("subscriptions") or portal.get("paymentLinks")
+    assert len(listed) == 4
+    assert len(statements) == 2, statements
+
+
+async def test_a_query_without_lists_reads_only_the_customer(stocked: Tenant) -> None:
+    portal, statements = await answer(stocked, "{ portal { customer { uid } company { id } } }")
+
+    assert portal["customer"] == {"uid": stocked.customer.uid}
+    assert len(statements) == 1, statements
+
+
+async def test_a_bad_cursor_is_the_field_s_error(stocked: Tenant) -> None:
+    query = f"""query($after: String) {{ portal {{ subscriptions {{ planName }}
+        payments(first: 2, after: $after) {{ {NODE} }} }} }}"""
+    body = await stocked.portal(query, {"after": "not-a-cursor"})
+
+    assert error_codes(body) == ["BAD_REQUEST"], body
+    assert body["errors"][0]["path"] == ["portal", "payments"]
+    assert body["errors"][0]["message"] == "Invalid cursor."
