@@ -25,17 +25,23 @@ exactly as graphql-core does."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
@@ -50,13 +56,18 @@ _LEAF, _OBJECT, _LIST, _TYPENAME = range(4)
 
 # An entry: (response key, read, attribute name, kind, payload, nullable), where
 # read(source, attribute) is the field's default resolver; payload is the scalar's
-# serialize function (_LEAF), the object's plan (_OBJECT), (item kind, item payload,
-# item nullable) (_LIST) or the type name (_TYPENAME).
+# serialize function with the type it returns unchanged, if any (_LEAF), the object's
+# plan with its Python class (_OBJECT), (item kind, item payload, item nullable)
+# (_LIST) or the type name (_TYPENAME).
 Entry = tuple[str, Callable[[Any, str], Any], str, int, Any, bool]
 Plan = tuple[Entry, ...]
 
 # Values that are never awaitable nor exceptions: the common case skips both checks.
-_SCALAR_TYPES: frozenset[type] = frozenset({str, int, float, bool})
+_PLAIN_TYPES: frozenset[type] = frozenset({str, int, float, bool, datetime, date, Decimal,
+                                           uuid.UUID, dict, list, tuple})
+# Scalars whose serialize returns a value of this exact type unchanged.
+_SERIALIZED_AS_IS: dict[Callable[[Any], Any], type] = {
+    GraphQLString.serialize: str, GraphQLID.serialize: str, GraphQLBoolean.serialize: bool}
 
 
 def complete(plan: Plan, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
@@ -85,17 +96,23 @@ def _one(kind: int, payload: Any, nullable: bool, value: Any,
     """One value of a field or list item: serialized, completed, or NOT_PLAIN."""
     if value is None:
         return None if nullable else NOT_PLAIN
-    if type(value) not in _SCALAR_TYPES and (isinstance(value, Exception)
-                                             or is_awaitable(value)):
-        return NOT_PLAIN  # graphql-core raises the one and awaits the other
     if kind == _LEAF:
+        serialize, same = payload
+        if type(value) is same:
+            return value  # a str for String or ID, a bool for Boolean: serialized as is
+        if type(value) not in _PLAIN_TYPES and (isinstance(value, Exception)
+                                                or is_awaitable(value)):
+            return NOT_PLAIN  # graphql-core raises the one and awaits the other
         try:
-            value = payload(value)
+            value = serialize(value)
         except Exception:
             return NOT_PLAIN
         return NOT_PLAIN if value is None or value is Undefined else value
     if kind == _OBJECT:
-        return complete(payload, value, is_awaitable)
+        plan, cls = payload
+        if type(value) is not cls and (isinstance(value, Exception) or is_awaitable(value)):
+            return NOT_PLAIN
+        return complete(plan, value, is_awaitable)
     if type(value) is not list and type(value) is not tuple:
         return NOT_PLAIN  # generators, async iterables, strings: graphql-core's rules
     item_kind, item_payload, item_nullable = payload
@@ -132,14 +149,16 @@ def _compile_type(gtype: Any, selection_set: SelectionSetNode | None,
     nullable = not isinstance(gtype, GraphQLNonNull)
     named = gtype if nullable else gtype.of_type
     if is_leaf_type(named):
-        return _LEAF, named.serialize, nullable
+        return _LEAF, (named.serialize, _SERIALIZED_AS_IS.get(named.serialize)), nullable
     if isinstance(named, GraphQLList):
         kind, payload, item_nullable = _compile_type(named.of_type, selection_set, fragments)
         if kind == _LIST:
             raise _NotPlain  # lists of lists: left to graphql-core
         return _LIST, (kind, payload, item_nullable), nullable
-    if isinstance(named, GraphQLObjectType) and named.is_type_of is None and selection_set:
-        return _OBJECT, _compile_selection(named, selection_set, fragments), nullable
+    definition = (named.extensions or {}).get(_DEFINITION) if isinstance(named, GraphQLObjectType) else None
+    if definition is not None and named.is_type_of is None and selection_set:
+        plan = _compile_selection(named, selection_set, fragments)
+        return _OBJECT, (plan, definition.origin), nullable
     raise _NotPlain  # interfaces, unions, objects with is_type_of
 
 
