@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,7 +38,7 @@ class RequestMiddleware:
                     request_id = candidate
                 break
         if not request_id:
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()  # 32 hex digits, like uuid4().hex at half the cost
             scope["headers"] = [*scope["headers"], (b"x-request-id", request_id.encode())]
         status = 500
 

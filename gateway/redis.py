@@ -4,17 +4,18 @@ for a single process. Everything Redis holds for the gateway goes through here."
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.backoff import ExponentialBackoff
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from redis.retry import Retry
 
 from gateway.kit.time import Clock, SystemClock
@@ -206,6 +207,26 @@ class Store(Protocol):
         ...
 
 
+class _Script:
+    """A Lua script run by its SHA1 (EVALSHA), loaded on the server when it does not
+    know it yet (first use, a restarted or flushed Redis): redis-py's registered
+    script, without its per-call check for a pipeline client, which this store never
+    passes and which cost 2% of createPortalLink's CPU (an isinstance against a
+    Protocol class)."""
+
+    def __init__(self, client: Redis, source: str) -> None:
+        self.client = client
+        self.source = source
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+
+    async def __call__(self, keys: Sequence[str], args: Sequence[object]) -> Any:
+        try:
+            return await self.client.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[arg-type]
+        except NoScriptError:
+            self.sha = await self.client.script_load(self.source)
+            return await self.client.evalsha(self.sha, len(keys), *keys, *args)  # type: ignore[arg-type]
+
+
 class RedisStore:
     """Redis behind a small circuit breaker.
 
@@ -226,10 +247,10 @@ class RedisStore:
             health_check_interval=30,
             max_connections=256,
         )
-        self._gcra = self.redis.register_script(_GCRA)
-        self._portal_gate = self.redis.register_script(_PORTAL_GATE)
-        self._peek_then_hit = self.redis.register_script(_PEEK_THEN_HIT)
-        self._raise_to = self.redis.register_script(_RAISE_TO)
+        self._gcra = _Script(self.redis, _GCRA)
+        self._portal_gate = _Script(self.redis, _PORTAL_GATE)
+        self._peek_then_hit = _Script(self.redis, _PEEK_THEN_HIT)
+        self._raise_to = _Script(self.redis, _RAISE_TO)
         self._clock = clock or SystemClock()
         self._unavailable_at: float | None = None
         self._pending: dict[str, tuple[int, float]] = {}  # key: (value, expiry on the clock)

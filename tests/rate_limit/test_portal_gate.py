@@ -4,8 +4,9 @@ script and from the in-memory store: each test runs on both."""
 from __future__ import annotations
 
 import pytest
+from redis.asyncio import Redis
 
-from gateway.redis import PortalGate, Store
+from gateway.redis import PortalGate, RedisStore, Store
 from tests.support import Gateway
 
 
@@ -101,3 +102,23 @@ async def test_a_revocation_cutoff_is_raised_never_lowered(gw: Gateway, store: S
 
     await store.raise_to(key, 3_000, 60)
     assert await store.get(key) == b"3000"
+
+
+async def test_scripts_are_loaded_again_after_redis_forgets_them(
+        gw: Gateway, store: Store, redis_url: str) -> None:
+    """A restarted or flushed Redis knows no script: the next call loads it and answers."""
+    if not isinstance(store, RedisStore):
+        pytest.skip("only Redis keeps scripts")
+    await store.portal_gate(gate(gw))  # loaded once
+    client = Redis.from_url(redis_url)
+    try:
+        await client.script_flush()
+    finally:
+        await client.aclose()
+
+    result = await store.portal_gate(gate(gw))
+    decision = await store.rate_hit(gw.state.keys.auth_failures("198.51.100.7"), 5)
+
+    assert result.rate is not None
+    assert (result.rate.allowed, result.rate.remaining) == (True, 0)
+    assert (decision.allowed, decision.remaining) == (True, 4)
