@@ -173,6 +173,33 @@ async def test_pause_reactivate_and_cancel_a_subscription(
     await expect(subscription_row(page, "Pro")).to_contain_text("Cancelled")
 
 
+async def test_a_dialog_reopened_at_once_still_answers(
+    server: Server, open_page: Callable[..., Any]
+) -> None:
+    """Closing queues the dialog's close event; reopening before it arrives (a fast
+    Escape then Enter) must not leave a dialog whose buttons do nothing."""
+    customer = await server.create_customer()
+    await server.create_subscription(customer, planName="Pro")
+    url = await server.portal_url(customer)
+    page: Page = await open_page()
+    await page.goto(url)
+    cancel = subscription_row(page, "Pro").get_by_role("button", name="Cancel Pro")
+    await cancel.click()
+    dialog = page.get_by_role("dialog", name="Cancel Pro?")
+    await expect(dialog).to_be_visible()
+
+    # Go back and reopen in one task, so the close event comes after the reopening.
+    await cancel.evaluate("""(opener) => {
+        document.getElementById("confirm-cancel").click();
+        opener.click();
+    }""")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_role("button", name="Keep subscription").click()
+
+    await expect(dialog).to_be_hidden()
+    await expect(cancel).to_be_focused()
+
+
 async def test_going_back_from_the_dialog_changes_nothing(
     server: Server, open_page: Callable[..., Any]
 ) -> None:

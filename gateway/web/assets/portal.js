@@ -832,8 +832,10 @@ function closeDialog(after) {
 }
 
 dialog.addEventListener("close", () => {
-  // Closed by the browser itself (a repeated Escape): forget an idle task.
-  if (dialogTask && !dialogTask.running) dialogTask = null;
+  // Closed by the browser itself (a repeated Escape): forget an idle task. The event
+  // is queued, so it can arrive after the dialog was opened again (Escape, then
+  // Enter on the opener at once): an open dialog keeps its new task.
+  if (!dialog.open && dialogTask && !dialogTask.running) dialogTask = null;
 });
 dialog.addEventListener("cancel", (event) => {
   event.preventDefault();
