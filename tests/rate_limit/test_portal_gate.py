@@ -122,3 +122,23 @@ async def test_scripts_are_loaded_again_after_redis_forgets_them(
     assert result.rate is not None
     assert (result.rate.allowed, result.rate.remaining) == (True, 0)
     assert (decision.allowed, decision.remaining) == (True, 4)
+
+
+async def test_connections_redis_closed_are_replaced_without_an_error(
+        gw: Gateway, store: Store, redis_url: str) -> None:
+    """Redis (or a proxy before it) closing idle connections costs no request."""
+    if not isinstance(store, RedisStore):
+        pytest.skip("only Redis has connections to lose")
+    await store.portal_gate(gate(gw))  # a connection open and idle
+    client = Redis.from_url(redis_url)
+    try:
+        killed = await client.client_kill_filter(_type="normal", skipme=True)
+    finally:
+        await client.aclose()
+    assert killed >= 1
+
+    result = await store.portal_gate(gate(gw))
+
+    assert result.rate is not None
+    assert (result.rate.allowed, result.rate.remaining) == (True, 0)  # the second of two
+    assert not store.circuit_open
