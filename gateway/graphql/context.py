@@ -18,6 +18,7 @@ from gateway.kit.net import client_ip
 from gateway.portal.access import PORTAL_HEADER, PortalAccess, portal_access_service
 from gateway.portal_link.usecases import LinkPrincipal
 from gateway.rate_limit.limiter import PortalBudget
+from gateway.signing.link import SignedLink
 from gateway.state import State
 
 
@@ -36,6 +37,7 @@ class Context:
         self._client_ip: str | None = None
         self._portal: PortalAccess | None = None
         self._prepaid: PortalBudget | None = None
+        self._signed: SignedLink | None = None  # the link header, verified by refuse_bad_link
 
     @property
     def client_ip(self) -> str:
@@ -77,8 +79,8 @@ class Context:
         if self._portal is None:
             self._portal, decision = await portal_access_service(
                 self.state, self.get_session).verify(
-                self.request.headers.get(PORTAL_HEADER), self.client_ip, budget
-            )
+                self.request.headers.get(PORTAL_HEADER), self.client_ip, budget,
+                signed=self._signed)
         elif self._prepaid is budget:  # charged by refuse_bad_link, for this field
             self._prepaid = None
             return self._portal
@@ -99,7 +101,8 @@ class Context:
         query = self.request.headers.get(PORTAL_HEADER)
         if query:
             try:
-                self.state.signer.verify(query)
+                # The resolver's verification uses this result, not a second HMAC.
+                self._signed = self.state.signer.verify(query)
                 return
             except PortalLinkExpired:
                 return

@@ -48,6 +48,9 @@ def parse_amount(value: str, currency: str) -> Decimal:
     return amount
 
 
+_QUANTA = {currency: Decimal(1).scaleb(-decimals) for currency, decimals in CURRENCIES.items()}
+_CENTS = Decimal("0.01")
+
+
 def format_amount(amount: Decimal, currency: str) -> str:
-    decimals = CURRENCIES.get(currency, 2)
-    return f"{amount.quantize(Decimal(1).scaleb(-decimals)):f}"
+    return f"{amount.quantize(_QUANTA.get(currency, _CENTS)):f}"

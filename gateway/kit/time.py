@@ -40,9 +40,9 @@ class FrozenClock:
 
 def iso_ms(value: datetime) -> str:
     """UTC ISO 8601 with milliseconds and Z, the contract's timestamp format."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
+    zone = value.tzinfo
+    if zone is not UTC:  # the driver's values are UTC already: no conversion
+        value = value.replace(tzinfo=UTC) if zone is None else value.astimezone(UTC)
     if value.year >= 1000:  # isoformat pads years to four digits, strftime does not
         # Same text, a third of strftime's cost (the portal query formats ~45 of these).
         return value.isoformat(timespec="milliseconds")[:-6] + "Z"

@@ -86,11 +86,13 @@ class PortalAccessService:
     engine: AsyncEngine
 
     async def verify(
-        self, query: str | None, client_ip: str, budget: PortalBudget
+        self, query: str | None, client_ip: str, budget: PortalBudget,
+        signed: SignedLink | None = None,
     ) -> tuple[PortalAccess, RateDecision | None]:
         """The link's access, and the decision of its `budget` (None if not counted:
-        the store is down and reads fail open)."""
-        link = await self._signed_link(query, client_ip)
+        the store is down and reads fail open). `signed`: `query` already verified
+        by the signer in this request (its HMAC and expiry), not checked again."""
+        link = signed if signed is not None else await self._signed_link(query, client_ip)
         try:
             gate: PortalGateResult | None = await self.store.portal_gate(self.limiter.portal_gate(
                 client_ip, budget, company_id=link.company_id, customer_uid=link.customer_uid,
