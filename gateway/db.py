@@ -116,6 +116,8 @@ async def driver_pool(engine: AsyncEngine) -> asyncpg.Pool | None:
     if engine.dialect.name != "postgresql":
         return None
     future = _driver_pools.get(engine)
+    if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()  # the common case: no shield (a wrapper future) per call
     if future is None:
         future = _driver_pools[engine] = asyncio.get_running_loop().create_future()
         try:

@@ -18,7 +18,7 @@ class PortalQuery:
         ctx = info.context
         ctx.reads_only()  # a query writes nothing: no BEGIN and ROLLBACK round trips
         access = await ctx.portal(PortalBudget.read)
-        reads = PortalReads(ctx.session, ctx.state.engine, ctx.state.clock, access)
+        reads = PortalReads(ctx.get_session, ctx.state.engine, ctx.state.clock, access)
         # The lists the query selects, in one statement, before their fields resolve.
         await reads.read_ahead(selected_needs(info._raw_info))
         return Portal(access=access, reads=reads)

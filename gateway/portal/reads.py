@@ -18,7 +18,7 @@ are not evaluated here) costs a read and nothing else."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from graphql import (
@@ -111,9 +111,10 @@ def _subfields(field_nodes: Sequence[FieldNode],
 class PortalReads:
     """The lists of one portal request: read ahead (`read_ahead`), or on demand."""
 
-    def __init__(self, session: AsyncSession, engine: AsyncEngine, clock: Clock,
-                 access: PortalAccess) -> None:
-        self.repo = PortalRepository(session, engine)
+    def __init__(self, sessions: Callable[[], AsyncSession], engine: AsyncEngine,
+                 clock: Clock, access: PortalAccess) -> None:
+        # The request's session, made on first use: only SQLite reads through it.
+        self.repo = PortalRepository(sessions, engine)
         self.clock = clock
         self.access = access
         self.found: dict[Need, list[Any]] = {}

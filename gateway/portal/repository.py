@@ -10,6 +10,7 @@ the list it belongs to. Works as written on PostgreSQL and SQLite."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -169,8 +170,8 @@ def _build(by_client: bool, payments: bool | None, links: bool, subscriptions: b
 class PortalRepository:
     """Every query is scoped by company: the company id is always the first argument."""
 
-    def __init__(self, session: AsyncSession, engine: AsyncEngine) -> None:
-        self.session = session
+    def __init__(self, sessions: Callable[[], AsyncSession], engine: AsyncEngine) -> None:
+        self.sessions = sessions  # the request's session, made when first asked for
         self.engine = engine
 
     async def lists(self, company_id: str, match: CustomerMatch, wanted: Lists,
@@ -197,7 +198,7 @@ class PortalRepository:
         parts: dict[int, list[Any]] = {PAYMENTS: [], PAYMENT_LINKS: [], SUBSCRIPTIONS: []}
         pool = await driver_pool(self.engine)
         if pool is None:
-            for row in await self.session.execute(statement, params):
+            for row in await self.sessions().execute(statement, params):
                 parts[row.part].append(row)
             return parts
         # PostgreSQL: the same statement, compiled once, on the driver pool (the

@@ -67,10 +67,11 @@ class Portal:
     def company(self) -> PortalCompany:
         # The row came with the link check: branding costs no statement of its own.
         company = self.access.company
-        branding = Branding.from_json(company.branding)
+        branding = Branding.from_json(company.branding) if company.branding else None
         return PortalCompany(
             id=strawberry.ID(company.id), name=company.name,
-            branding=None if branding.is_empty else PortalBranding.from_branding(branding))
+            branding=None if branding is None or branding.is_empty
+            else PortalBranding.from_branding(branding))
 
     @strawberry.field(description="When the portal link stops working.")
     def expires_at(self) -> datetime:
