@@ -162,30 +162,52 @@ def _compile_type(gtype: Any, selection_set: SelectionSetNode | None,
     raise _NotPlain  # interfaces, unions, objects with is_type_of
 
 
+def compile_field(object_type: GraphQLObjectType, node: FieldNode,
+                  fragments: Mapping[str, FragmentDefinitionNode]) -> Entry | None:
+    """The entry for one plain field of `object_type` selected by `node` (its value
+    read and completed in one pass by `field_value`), or None."""
+    try:
+        return _compile_field(object_type, node, fragments)
+    except _NotPlain:
+        return None
+
+
+def field_value(entry: Entry, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
+    """The completed value of a `compile_field` entry on `source`, or NOT_PLAIN."""
+    _key, read, attribute, kind, payload, nullable = entry
+    if kind == _TYPENAME:
+        return payload
+    return _one(kind, payload, nullable, read(source, attribute), is_awaitable)
+
+
 def _compile_selection(object_type: GraphQLObjectType, selection_set: SelectionSetNode,
                        fragments: Mapping[str, FragmentDefinitionNode]) -> Plan:
     entries: list[Entry] = []
     seen: set[str] = set()
     for node in _fields(object_type, selection_set, fragments, set()):
-        key = node.alias.value if node.alias else node.name.value
-        if key in seen:
+        entry = _compile_field(object_type, node, fragments)
+        if entry[0] in seen:
             raise _NotPlain  # the same key twice: graphql-core merges the selections
-        seen.add(key)
-        name = node.name.value
-        if name == "__typename":
-            entries.append((key, getattr, name, _TYPENAME, object_type.name, False))
-            continue
-        field_def: GraphQLField | None = object_type.fields.get(name)
-        if field_def is None or field_def.args or node.arguments:
-            raise _NotPlain
-        definition = (field_def.extensions or {}).get(_DEFINITION)
-        if not (isinstance(definition, StrawberryField) and definition.is_basic_field
-                and getattr(field_def.resolve, "__name__", "") == "_get_basic_result"):
-            raise _NotPlain
-        kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments)
-        entries.append((key, definition.default_resolver, definition.python_name, kind,
-                        payload, nullable))
+        seen.add(entry[0])
+        entries.append(entry)
     return tuple(entries)
+
+
+def _compile_field(object_type: GraphQLObjectType, node: FieldNode,
+                   fragments: Mapping[str, FragmentDefinitionNode]) -> Entry:
+    key = node.alias.value if node.alias else node.name.value
+    name = node.name.value
+    if name == "__typename":
+        return key, getattr, name, _TYPENAME, object_type.name, False
+    field_def: GraphQLField | None = object_type.fields.get(name)
+    if field_def is None or field_def.args or node.arguments or node.directives:
+        raise _NotPlain
+    definition = (field_def.extensions or {}).get(_DEFINITION)
+    if not (isinstance(definition, StrawberryField) and definition.is_basic_field
+            and getattr(field_def.resolve, "__name__", "") == "_get_basic_result"):
+        raise _NotPlain
+    kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments)
+    return key, definition.default_resolver, definition.python_name, kind, payload, nullable
 
 
 def _fields(object_type: GraphQLObjectType, selection_set: SelectionSetNode,

@@ -21,4 +21,4 @@ class PortalQuery:
         reads = PortalReads(ctx.get_session, ctx.state.engine, ctx.state.clock, access)
         # The lists the query selects, in one statement, before their fields resolve.
         await reads.read_ahead(selected_needs(info._raw_info))
-        return Portal(access=access, reads=reads)
+        return Portal.build(access, reads)

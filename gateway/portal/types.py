@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Generator
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import strawberry
 
@@ -19,6 +19,8 @@ from gateway.portal.access import PortalAccess
 from gateway.portal.reads import PortalReads, payments_page
 from gateway.portal.repository import PAYMENT_LINKS, SUBSCRIPTIONS, PaymentsPage
 from gateway.subscription.types import BillingSubscription
+
+T = TypeVar("T")
 
 
 @strawberry.type(description="The merchant whose portal this is.")
@@ -56,59 +58,79 @@ class PaymentConnection:
     page_info: PageInfo
 
 
+def _payments(self: Portal, first: int = 20, after: str | None = None) -> PaymentConnection:
+    page = payments_page(first, after)
+    rows = self.reads.found.get(page)
+    if rows is None:  # not read ahead: read now (graphql-core awaits the coroutine)
+        return cast(PaymentConnection, _payments_later(self.reads, page, first))
+    return _connection(rows, first)
+
+
+async def _payments_later(reads: PortalReads, page: PaymentsPage, first: int) -> PaymentConnection:
+    return _connection(await reads.load(page), first)
+
+
 @strawberry.type(description="Everything the signed link may see: one customer of one company.")
 class Portal:
+    """Built whole by the `portal` resolver (`Portal.build`): every field but
+    `payments` (which takes arguments) is a plain attribute, completed with the rest
+    of the selection in one pass (graphql/completion.py) rather than through a
+    resolver each."""
+
     access: strawberry.Private[PortalAccess]
-    # The lists the query selects, read by the `portal` resolver before these fields
-    # resolve (portal/reads.py): the list fields are synchronous when read ahead.
+    # The lists the query selects, read by the `portal` resolver before the fields
+    # resolve (portal/reads.py).
     reads: strawberry.Private[PortalReads]
+    company: PortalCompany
+    expires_at: datetime = strawberry.field(description="When the portal link stops working.")
+    customer: PortalCustomer
+    payments: PaymentConnection = strawberry.field(
+        resolver=_payments,
+        description="Payments matched by the customer's email or clientId, newest first.")
+    payment_links: list[PaymentLink] = strawberry.field(
+        description="Open payment links: active or unpaid, not expired.")
+    subscriptions: list[BillingSubscription] = strawberry.field(
+        description="Subscriptions matched by email or metadata.clientId.")
 
-    @strawberry.field
-    def company(self) -> PortalCompany:
-        # The row came with the link check: branding costs no statement of its own.
-        company = self.access.company
+    @classmethod
+    def build(cls, access: PortalAccess, reads: PortalReads) -> Portal:
+        # The company row came with the link check: branding costs no statement.
+        company = access.company
         branding = Branding.from_json(company.branding) if company.branding else None
-        return PortalCompany(
-            id=strawberry.ID(company.id), name=company.name,
-            branding=None if branding is None or branding.is_empty
-            else PortalBranding.from_branding(branding))
+        return cls(
+            access=access, reads=reads,
+            company=PortalCompany(
+                id=strawberry.ID(company.id), name=company.name,
+                branding=None if branding is None or branding.is_empty
+                else PortalBranding.from_branding(branding)),
+            expires_at=from_unix(access.link.expires),
+            customer=PortalCustomer.from_model(access.customer),
+            payment_links=_listed(reads, PAYMENT_LINKS, PaymentLink.from_row),
+            subscriptions=_listed(reads, SUBSCRIPTIONS, BillingSubscription.from_row),
+        )
 
-    @strawberry.field(description="When the portal link stops working.")
-    def expires_at(self) -> datetime:
-        return from_unix(self.access.link.expires)
+def _listed(reads: PortalReads, need: int, convert: Callable[[Any], T]) -> list[T]:
+    """A list read ahead, converted; one the query did not select (so not read) is an
+    awaitable that reads it should it be completed after all (graphql-core awaits a
+    field's awaitable value), which nothing does unless the lookahead missed it."""
+    rows = reads.found.get(need)
+    if rows is None:
+        return cast(list[T], _ReadLater(reads, need, convert))
+    return [convert(row) for row in rows]
 
-    @strawberry.field
-    def customer(self) -> PortalCustomer:
-        return PortalCustomer.from_model(self.access.customer)
 
-    @strawberry.field(description="Payments matched by the customer's email or clientId, newest first.")
-    def payments(self, first: int = 20, after: str | None = None) -> PaymentConnection:
-        page = payments_page(first, after)
-        rows = self.reads.found.get(page)
-        if rows is None:  # not read ahead: read now (graphql-core awaits the coroutine)
-            return cast(PaymentConnection, self._payments_later(page, first))
-        return _connection(rows, first)
+class _ReadLater:
+    """Awaitable; makes its coroutine only when awaited, so an unselected list leaves
+    nothing unawaited behind."""
 
-    async def _payments_later(self, page: PaymentsPage, first: int) -> PaymentConnection:
-        return _connection(await self.reads.load(page), first)
+    def __init__(self, reads: PortalReads, need: int, convert: Callable[[Any], Any]) -> None:
+        self.reads, self.need, self.convert = reads, need, convert
 
-    @strawberry.field(description="Open payment links: active or unpaid, not expired.")
-    def payment_links(self) -> list[PaymentLink]:
-        return cast(list[PaymentLink], self._list(PAYMENT_LINKS, PaymentLink.from_row))
+    def __await__(self) -> Generator[Any, None, list[Any]]:
+        return self._read().__await__()
 
-    @strawberry.field(description="Subscriptions matched by email or metadata.clientId.")
-    def subscriptions(self) -> list[BillingSubscription]:
-        return cast(list[BillingSubscription],
-                    self._list(SUBSCRIPTIONS, BillingSubscription.from_row))
-
-    def _list(self, need: int, convert: Callable[[Any], Any]) -> list[Any] | Awaitable[list[Any]]:
-        rows = self.reads.found.get(need)
-        if rows is None:
-            return self._list_later(need, convert)
-        return [convert(row) for row in rows]
-
-    async def _list_later(self, need: int, convert: Callable[[Any], Any]) -> list[Any]:
-        return [convert(row) for row in await self.reads.load(need)]
+    async def _read(self) -> list[Any]:
+        return [self.convert(row) for row in await self.reads.load(self.need)]
 
 
 def _connection(rows: list[Any], first: int) -> PaymentConnection:
