@@ -6,7 +6,6 @@ configured secret verifies, so secrets rotate without breaking live links."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ def canonical_message(company_id: str, customer_uid: str, expires: int) -> str:
 
 def sign(secret: str, company_id: str, customer_uid: str, expires: int) -> str:
     message = canonical_message(company_id, customer_uid, expires)
-    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), message.encode(), "sha256").hex()  # one C call
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +72,7 @@ class PortalLinkSigner:
         message = canonical_message(link.company_id, link.customer_uid, link.expires).encode()
         valid = False
         for secret in self._secrets:
-            expected = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+            expected = hmac.digest(secret.encode(), message, "sha256").hex()
             # No early exit: the time taken does not tell which secret matched.
             valid |= hmac.compare_digest(expected, link.signature)
         if not valid:
