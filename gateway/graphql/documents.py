@@ -33,6 +33,8 @@ class Prepared:
     costs: dict[str | None, Any] = field(default_factory=dict)
     # The root field checked before execution (GatewaySchema.execute), or None.
     prechecks: dict[str | None, Any] = field(default_factory=dict)
+    # The single-field plan (graphql/single.py), or None for any other shape.
+    singles: dict[str | None, Any] = field(default_factory=dict)
 
 
 class DocumentCache:

@@ -37,6 +37,7 @@ from gateway.graphql.cost import cost_error
 from gateway.graphql.documents import DocumentCache
 from gateway.graphql.execution import SerialRootExecutionContext
 from gateway.graphql.scalars import DateTime
+from gateway.graphql.single import SingleField
 from gateway.metrics import OPERATION_SCOPE_KEY, operation_label
 from gateway.payment.mutations import PaymentMutation
 from gateway.payment_link.mutations import PaymentLinkMutation
@@ -135,6 +136,21 @@ class GatewaySchema(strawberry.Schema):
             except Exception as exc:
                 key = node.alias.value if node.alias else node.name.value
                 return ExecutionResult(data=None, errors=[located_error(exc, [node], [key])])
+        if operation_name not in prepared.singles:
+            prepared.singles[operation_name] = SingleField.plan_for(self._schema, document,
+                                                                    operation_name)
+        single: SingleField | None = prepared.singles[operation_name]
+        if single is not None:
+            try:
+                answered = await single.run(self, document, variable_values, context_value,
+                                            root_value, optimized_is_awaitable,
+                                            self.execution_context_class, operation_extensions)
+            except Exception as exc:
+                return ExecutionResult(data=None, errors=[
+                    exc if isinstance(exc, GraphQLError) else GraphQLError(
+                        str(exc), original_error=exc)])
+            if answered is not None:
+                return answered
         try:
             result = await await_maybe(self._get_execute_function()(
                 self._schema,

@@ -1,0 +1,160 @@
+"""Operations of one root field with a plain selection, run without graphql-core's
+executor.
+
+createPortalLink, the call merchants make on every billing click, is one mutation
+field whose result (the link, the customer, their urls) is made only of plain
+fields. For such an operation graphql-core still builds an executor (fragment
+tables, incremental-delivery state, async helpers), collects the root fields, runs
+them through a reducer of futures and builds an incremental response: in the
+profile, more CPU than the field's own completion.
+
+`SingleField.run` does what the spec asks for this shape and no more: coerce the
+variables, coerce the field's arguments, call the field's resolver (Strawberry's,
+so its argument conversion, Info and permission machinery are unchanged) with the
+resolve info Strawberry's own execution context builds, and complete the value with
+the field's plan (completion.py). An error from the resolver is located on the field
+exactly as graphql-core locates it; a null or an error in a non-null root field makes
+`data` null. Anything unusual before the resolver runs (variables or arguments that
+do not coerce) returns None, and the caller runs the operation the usual way, which
+reports it; a value the plan cannot complete is completed by graphql-core's own
+executor, so its errors read as before. A test compares the answers with
+Strawberry's for each of these cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLError,
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    located_error,
+)
+from graphql.execution.collect_fields import FieldDetails
+from graphql.execution.values import get_argument_values, get_variable_values
+from graphql.pyutils import Path
+from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
+from strawberry.types import ExecutionResult
+
+from gateway.graphql import completion
+
+MAX_COERCION_ERRORS = 50  # graphql-core's default
+
+
+@dataclass(frozen=True, slots=True)
+class SingleField:
+    operation: OperationDefinitionNode
+    root_type: GraphQLObjectType
+    field_def: GraphQLField
+    node: FieldNode
+    key: str
+    fragments: dict[str, FragmentDefinitionNode]
+    plan: tuple[int, Any, bool]
+
+    @classmethod
+    def plan_for(cls, schema: GraphQLSchema, document: DocumentNode,
+                 operation_name: str | None) -> SingleField | None:
+        """The plan when the operation has this shape, else None (computed once per
+        prepared document and operation name)."""
+        operation: OperationDefinitionNode | None = None
+        fragments: dict[str, FragmentDefinitionNode] = {}
+        for definition in document.definitions:
+            if isinstance(definition, FragmentDefinitionNode):
+                fragments[definition.name.value] = definition
+            elif isinstance(definition, OperationDefinitionNode) and (
+                    operation_name is None or (definition.name is not None
+                                               and definition.name.value == operation_name)):
+                operation = definition
+        if operation is None or operation.directives or any(
+                variable.directives for variable in operation.variable_definitions or ()):
+            return None
+        root_type = (schema.mutation_type if operation.operation is OperationType.MUTATION
+                     else schema.query_type if operation.operation is OperationType.QUERY
+                     else None)
+        selections = operation.selection_set.selections
+        if root_type is None or len(selections) != 1:
+            return None
+        node = selections[0]
+        if not isinstance(node, FieldNode) or node.directives or node.name.value.startswith("__"):
+            return None
+        field_def = root_type.fields.get(node.name.value)
+        if field_def is None or field_def.resolve is None:
+            return None
+        plan = completion.compile_value(field_def.type, node, fragments)
+        if plan is None:
+            return None
+        key = node.alias.value if node.alias else node.name.value
+        return cls(operation, root_type, field_def, node, key, fragments, plan)
+
+    async def run(self, schema: Any, document: DocumentNode, variables: dict[str, Any] | None,
+                  context: Any, root_value: Any, is_awaitable: Any,
+                  execution_context_class: Any,
+                  operation_extensions: dict[str, Any] | None) -> ExecutionResult | None:
+        graphql_schema: GraphQLSchema = schema._schema
+        coerced = get_variable_values(graphql_schema, self.operation.variable_definitions or (),
+                                      variables or {}, max_errors=MAX_COERCION_ERRORS)
+        if isinstance(coerced, list):
+            return None  # the usual path reports the variables' errors
+        try:
+            args = (get_argument_values(self.field_def, self.node, coerced)
+                    if self.field_def.args or self.node.arguments else {})
+        except GraphQLError:
+            return None  # nothing has run yet: the usual path reports it
+        path = Path(None, self.key, self.root_type.name)
+        info = _OperationContextAwareGraphQLResolveInfo(
+            self.node.name.value, [self.node], self.field_def.type, self.root_type, path,
+            graphql_schema, self.fragments, root_value, self.operation, coerced.coerced,
+            context, is_awaitable, None, None,
+            operation_extensions)  # type: ignore[arg-type] # None, as Strawberry passes it
+        try:
+            result = self.field_def.resolve(root_value, info, **args)  # type: ignore[misc]
+            if is_awaitable(result):
+                result = await result
+            value = completion.complete_value(self.plan, result, is_awaitable)
+        except Exception as exc:
+            error = located_error(exc, [self.node], path.as_list())
+            return ExecutionResult(data=self._failed(), errors=[error])
+        if value is completion.NOT_PLAIN:
+            return await self._complete_usual_way(graphql_schema, document, variables, context,
+                                                  root_value, is_awaitable,
+                                                  execution_context_class, info, result)
+        return ExecutionResult(data={self.key: value}, errors=None)
+
+    def _failed(self) -> dict[str, Any] | None:
+        """`data` when the root field failed: null propagates past a non-null field."""
+        return None if isinstance(self.field_def.type, GraphQLNonNull) else {self.key: None}
+
+    async def _complete_usual_way(self, schema: GraphQLSchema, document: DocumentNode,
+                                  variables: dict[str, Any] | None, context: Any,
+                                  root_value: Any, is_awaitable: Any,
+                                  execution_context_class: Any, info: Any,
+                                  result: Any) -> ExecutionResult:
+        """graphql-core's completion of a value already resolved (its errors, its
+        paths): a null where the schema says non-null, a value that does not
+        serialize. As graphql-core's execute_field and execute_operation: an error
+        in a non-null root field nulls `data`, in a nullable one the field."""
+        executor = execution_context_class.build(
+            schema, document, root_value, context, variables,
+            self.operation.name.value if self.operation.name else None,
+            is_awaitable=is_awaitable)
+        details = [FieldDetails(self.node, None)]
+        data: dict[str, Any] | None
+        try:
+            value = executor.complete_value(self.field_def.type, details, info, info.path,
+                                            result, None)
+            if is_awaitable(value):
+                value = await value
+            data = {self.key: value}
+        except Exception as exc:
+            error = located_error(exc, [self.node], info.path.as_list())
+            data = self._failed()
+            executor.collected_errors.add(error, None if data is None else info.path)
+        return ExecutionResult(data=data, errors=executor.collected_errors.errors or None)
