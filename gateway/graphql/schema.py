@@ -33,6 +33,7 @@ from gateway.company.mutations import CompanyMutation
 from gateway.company.queries import CompanyQuery
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
+from gateway.graphql import direct
 from gateway.graphql.cost import cost_error
 from gateway.graphql.documents import DocumentCache
 from gateway.graphql.execution import SerialRootExecutionContext
@@ -231,6 +232,9 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
         execution_context_class=SerialRootExecutionContext,
     )
     schema.documents = documents
+    # Synchronous resolvers of scalar arguments only, called without Strawberry's
+    # per-call wrapping, which would return their arguments unchanged (direct.py).
+    direct.install(schema)
     # A forged portal link is refused before execution (Context.refuse_bad_link).
     schema.prechecks = {"portal": lambda context: context.refuse_bad_link()}
     return schema
