@@ -37,7 +37,8 @@ class Context:
         self._client_ip: str | None = None
         self._portal: PortalAccess | None = None
         self._prepaid: PortalBudget | None = None
-        self._signed: SignedLink | None = None  # the link header, verified by refuse_bad_link
+        # The link header as refuse_bad_link's signature check found it.
+        self._signed: SignedLink | PortalLinkInvalid | None = None
 
     @property
     def client_ip(self) -> str:
@@ -106,8 +107,8 @@ class Context:
                 return
             except PortalLinkExpired:
                 return
-            except PortalLinkInvalid:
-                pass
+            except PortalLinkInvalid as refused:
+                self._signed = refused  # nor a second check to refuse it
         self.reads_only()
         await self.portal(PortalBudget.read)
         self._prepaid = PortalBudget.read
