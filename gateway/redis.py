@@ -220,7 +220,7 @@ class _Connections:
     one EVALSHA of a createPortalLink or portal request that was a quarter of the
     request's CPU in the profile. Here a command is sent and its reply read, with
     redis-py's Retry (one retry after a connection error: a connection the server
-    closed while idle costs nothing). A connection that fails or is interrupted is
+    closed while idle costs nothing, so no PING is sent first after an idle spell). A connection that fails or is interrupted is
     dropped, never reused; a reply that is an error (NOSCRIPT, a script error)
     leaves it in a clean state, so it goes back to the list."""
 
@@ -236,7 +236,7 @@ class _Connections:
         if self.in_use >= self.limit:  # as redis-py's pool at max_connections
             raise RedisConnectionError("Too many connections")
         conn = self.idle.pop() if self.idle else self.pool.connection_class(
-            **self.pool.connection_kwargs)
+            **{**self.pool.connection_kwargs, "health_check_interval": 0})
         self.in_use += 1
         try:
             return await self._execute(conn, args)

@@ -131,12 +131,12 @@ class GatewaySchema(strawberry.Schema):
             prepared.prechecks[operation_name] = self._precheck(document, operation_name)
         precheck = prepared.prechecks[operation_name]
         if precheck is not None and context_value is not None:
-            node, check = precheck
+            node, check, locations = precheck
             try:
                 await check(context_value)
             except Exception as exc:
                 key = node.alias.value if node.alias else node.name.value
-                return ExecutionResult(data=None, errors=[located_error(exc, [node], [key])])
+                return ExecutionResult(data=None, errors=[_located(exc, node, key, locations)])
         if operation_name not in prepared.singles:
             prepared.singles[operation_name] = SingleField.plan_for(self._schema, document,
                                                                     operation_name)
@@ -178,7 +178,7 @@ class GatewaySchema(strawberry.Schema):
     prechecks: dict[str, Callable[[Any], Awaitable[None]]] = {}  # noqa: RUF012
 
     def _precheck(self, document: DocumentNode, operation_name: str | None
-                  ) -> tuple[FieldNode, Callable[[Any], Awaitable[None]]] | None:
+                  ) -> tuple[FieldNode, Callable[[Any], Awaitable[None]], Any] | None:
         for definition in document.definitions:
             if not isinstance(definition, OperationDefinitionNode) or (
                     operation_name is not None
@@ -196,7 +196,9 @@ class GatewaySchema(strawberry.Schema):
             field_def = root.fields.get(node.name.value) if root else None
             if check is None or field_def is None or not is_non_null_type(field_def.type):
                 return None
-            return node, check
+            # The field's locations in the document, worked out once (a line and
+            # column search through the text per error otherwise).
+            return node, check, located_error(Exception(), [node]).locations
         return None
 
     async def _strawberry_execute(self, *args: Any) -> ExecutionResult:
@@ -214,6 +216,22 @@ class GatewaySchema(strawberry.Schema):
         # The view formats and logs errors in one place (graphql/errors.py); Strawberry's
         # default would log every expected client error with a traceback.
         return None
+
+
+def _located(exc: Exception, node: FieldNode, key: str, locations: Any) -> GraphQLError:
+    """graphql-core's located_error for a refusal of the root field `node`, with the
+    locations computed once for the prepared document."""
+    if isinstance(exc, GraphQLError) and exc.path is not None:
+        return exc
+    try:
+        message = str(exc.message)  # type: ignore[attr-defined]
+    except AttributeError:
+        message = str(exc)
+    error = GraphQLError(message, path=[key], original_error=exc)
+    error.nodes, error.locations = [node], locations
+    if node.loc is not None:
+        error.source, error.positions = node.loc.source, [node.loc.start]
+    return error
 
 
 def create_schema(*, introspection: bool = True) -> strawberry.Schema:

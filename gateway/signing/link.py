@@ -85,12 +85,24 @@ class PortalLinkSigner:
         return link
 
 
+def _plain_pairs(query: str) -> list[tuple[str, str]]:
+    """parse_qsl's answer (strict, blank values kept, at most 8 fields) for a query
+    with nothing to unquote: what every link we issue looks like."""
+    if not query:
+        return []
+    parts = query.split("&")
+    if len(parts) > 8 or any("=" not in part for part in parts):
+        raise ValueError("not a strict query string")
+    return [(name, value) for name, _, value in (part.partition("=") for part in parts)]
+
+
 def parse_link_query(query: str) -> SignedLink:
     if not query or len(query) > MAX_QUERY_LENGTH:
         raise PortalLinkInvalid()
+    query = query.lstrip("?")
     try:
-        pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True, strict_parsing=True,
-                          max_num_fields=8)
+        pairs = (parse_qsl(query, keep_blank_values=True, strict_parsing=True, max_num_fields=8)
+                 if "%" in query or "+" in query else _plain_pairs(query))
     except ValueError:
         raise PortalLinkInvalid() from None
     params: dict[str, str] = {}
