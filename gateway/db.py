@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -152,6 +154,36 @@ DRIVER_UNREACHABLE = (OSError, TimeoutError, asyncpg.InterfaceError,
                       asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError)
 
 
+class _Lease:
+    """The connection the statements of a `one_connection` block share."""
+
+    __slots__ = ("conn", "pool", "task")
+
+    def __init__(self) -> None:
+        self.pool: asyncpg.Pool | None = None
+        self.conn: asyncpg.Connection | None = None
+        self.task = asyncio.current_task()  # tasks the block starts do not share it
+
+
+_lease: ContextVar[_Lease | None] = ContextVar("driver_lease", default=None)
+
+
+@asynccontextmanager
+async def one_connection() -> AsyncIterator[None]:
+    """Driver-pool statements run one after another in this block share a connection,
+    taken at the first and given back at the end: one acquire and release instead
+    of one per statement (the portal query's customer lookup, then its lists). For
+    sequential statements only: the block's own task uses it, others do not."""
+    lease = _Lease()
+    token = _lease.set(lease)
+    try:
+        yield
+    finally:
+        _lease.reset(token)
+        if lease.pool is not None and lease.conn is not None:
+            await lease.pool.release(lease.conn)
+
+
 async def driver_fetch(engine: AsyncEngine, pool: asyncpg.Pool, sql: str,
                        *args: Any) -> list[asyncpg.Record]:
     """One read-only statement on the driver pool. A read is safe to repeat: a
@@ -159,8 +191,26 @@ async def driver_fetch(engine: AsyncEngine, pool: asyncpg.Pool, sql: str,
     backend) costs one retry; a second failure raises as the driver does."""
     for listener in driver_statement_listeners:
         listener(engine, sql)
+    lease = _lease.get()
+    if (lease is not None and lease.pool in (None, pool)
+            and lease.task is asyncio.current_task()):
+        return await _leased_fetch(lease, pool, sql, args)
     try:
         rows: list[asyncpg.Record] = await pool.fetch(sql, *args)
     except DRIVER_UNREACHABLE:
         rows = await pool.fetch(sql, *args)
+    return rows
+
+
+async def _leased_fetch(lease: _Lease, pool: asyncpg.Pool, sql: str,
+                        args: tuple[Any, ...]) -> list[asyncpg.Record]:
+    if lease.conn is None:
+        lease.pool, lease.conn = pool, await pool.acquire()
+    try:
+        rows: list[asyncpg.Record] = await lease.conn.fetch(sql, *args)
+    except DRIVER_UNREACHABLE:
+        broken, lease.conn = lease.conn, None
+        await pool.release(broken)  # the pool closes and replaces a broken connection
+        lease.conn = await pool.acquire()
+        rows = await lease.conn.fetch(sql, *args)
     return rows

@@ -3,10 +3,12 @@ check that stands in for pool_pre_ping), and read-only work runs in autocommit."
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
 import pytest
 
-from gateway.db import autocommit
+from gateway.db import autocommit, driver_fetch, driver_pool, one_connection
 from tests.factories import create_api_key, create_company, create_customer
 from tests.support import Gateway
 
@@ -42,3 +44,32 @@ async def test_autocommit_connections_read_committed_rows(gw: Gateway) -> None:
                                                               if gw.backend == "sqlite"
                                                               else (company.id,)))).scalar()
     assert found == "Acme"
+
+
+async def _backend(gw: Gateway) -> int:
+    pool = await driver_pool(gw.state.engine)
+    assert pool is not None
+    rows = await driver_fetch(gw.state.engine, pool, "SELECT pg_backend_pid()")
+    return int(rows[0][0])
+
+
+async def test_statements_in_one_block_share_a_connection(gw: Gateway, database_url: str) -> None:
+    """The portal query's lookup and lists: one connection, replaced if the server
+    closed it meanwhile; tasks started in the block take their own."""
+    if gw.backend != "postgres":
+        pytest.skip("the driver pool is PostgreSQL's")
+    async with one_connection():
+        first = await _backend(gw)
+        assert await _backend(gw) == first
+        other, _ = await asyncio.gather(asyncio.create_task(_backend(gw)),
+                                        asyncio.sleep(0))
+        assert other != first
+
+        admin = await asyncpg.connect(database_url)
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", first)
+        finally:
+            await admin.close()
+        replaced = await _backend(gw)
+        assert replaced != first
+        assert await _backend(gw) == replaced

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
+from gateway.db import one_connection
 from gateway.graphql.context import Info
 from gateway.portal.reads import PortalReads, selected_needs
 from gateway.portal.types import Portal
@@ -17,8 +18,10 @@ class PortalQuery:
     async def portal(self, info: Info) -> Portal:
         ctx = info.context
         ctx.reads_only()  # a query writes nothing: no BEGIN and ROLLBACK round trips
-        access = await ctx.portal(PortalBudget.read)
-        reads = PortalReads(ctx.get_session, ctx.state.engine, ctx.state.clock, access)
-        # The lists the query selects, in one statement, before their fields resolve.
-        await reads.read_ahead(selected_needs(info._raw_info))
+        # The customer lookup and the lists share one pooled connection.
+        async with one_connection():
+            access = await ctx.portal(PortalBudget.read)
+            reads = PortalReads(ctx.get_session, ctx.state.engine, ctx.state.clock, access)
+            # The lists the query selects, in one statement, before their fields resolve.
+            await reads.read_ahead(selected_needs(info._raw_info))
         return Portal.build(access, reads)
