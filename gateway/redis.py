@@ -229,6 +229,7 @@ class _Connections:
         self.retry = AsyncRetry(ExponentialBackoff(cap=0.05, base=0.01), 1)
         self.keep = keep
         self.limit = limit
+        self.reply_timeout = self.pool.connection_kwargs.get("socket_timeout") or 1.0
         self.idle: list[AbstractConnection] = []
         self.in_use = 0
 
@@ -256,9 +257,18 @@ class _Connections:
         self._put_back(conn)
         return reply
 
-    @staticmethod
-    async def _send(conn: AbstractConnection, args: tuple[Any, ...]) -> Any:
+    async def _send(self, conn: AbstractConnection, args: tuple[Any, ...]) -> Any:
+        # No timeout on the send (redis-py would start a task per command for it): a
+        # few hundred bytes go to the socket's buffer; a Redis that does not answer
+        # is caught by the timeout on its reply.
+        if not conn.is_connected:
+            conn.socket_timeout = self.reply_timeout  # the handshake's replies
+            await conn.connect()  # type: ignore[no-untyped-call]
+        conn.socket_timeout = None
         await conn.send_command(*args)
+        # The reply waits with the timeout (given as the connection's: a timeout
+        # passed to read_response would make redis-py return None instead of raising).
+        conn.socket_timeout = self.reply_timeout
         return await conn.read_response()
 
     def _put_back(self, conn: AbstractConnection) -> None:
