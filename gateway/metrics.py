@@ -53,13 +53,25 @@ LINK_VERIFICATIONS = Counter(
 )
 
 
+# Labelled children, looked up once: `labels()` takes a lock and builds a key per call.
+_verifications: dict[str, Counter] = {}
+_rejections: dict[str, Counter] = {}
+
+
 def record_link_verification(outcome: str) -> None:
     """Called by the portal guard once per verification: valid, invalid, expired or revoked."""
-    LINK_VERIFICATIONS.labels(outcome if outcome in LINK_OUTCOMES else "invalid").inc()
+    child = _verifications.get(outcome)
+    if child is None:
+        child = _verifications[outcome] = LINK_VERIFICATIONS.labels(
+            outcome if outcome in LINK_OUTCOMES else "invalid")
+    child.inc()
 
 
 def record_rate_limit_rejection(budget: str) -> None:
-    RATE_LIMIT_REJECTIONS.labels(budget).inc()
+    child = _rejections.get(budget)
+    if child is None:
+        child = _rejections[budget] = RATE_LIMIT_REJECTIONS.labels(budget)
+    child.inc()
 
 
 def clear_multiprocess_dir() -> None:

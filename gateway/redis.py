@@ -15,10 +15,10 @@ from typing import Any, Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
-from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.retry import Retry
 
 from gateway.kit.time import Clock, SystemClock
@@ -210,6 +210,9 @@ class Store(Protocol):
         ...
 
 
+RETRY_BACKOFF_SECONDS = 0.02  # the client's ExponentialBackoff(base=0.01) after one failure
+
+
 class _Connections:
     """The store's script calls, on connections of redis-py's own class and settings
     (timeouts, protocol, credentials, parser), checked out of a plain list.
@@ -219,14 +222,14 @@ class _Connections:
     and event hooks, operation-duration recording, a deprecation wrapper. For the
     one EVALSHA of a createPortalLink or portal request that was a quarter of the
     request's CPU in the profile. Here a command is sent and its reply read, with
-    redis-py's Retry (one retry after a connection error: a connection the server
-    closed while idle costs nothing, so no PING is sent first after an idle spell). A connection that fails or is interrupted is
-    dropped, never reused; a reply that is an error (NOSCRIPT, a script error)
-    leaves it in a clean state, so it goes back to the list."""
+    one retry after a connection error or timeout (a connection the server closed
+    while idle costs nothing, so no PING is sent first after an idle spell). A
+    connection that fails or is interrupted is dropped, never reused; a reply that
+    is an error (NOSCRIPT, a script error) leaves it in a clean state, so it goes
+    back to the list."""
 
     def __init__(self, client: Redis, keep: int, limit: int) -> None:
         self.pool = client.connection_pool
-        self.retry = AsyncRetry(ExponentialBackoff(cap=0.05, base=0.01), 1)
         self.keep = keep
         self.limit = limit
         self.reply_timeout = self.pool.connection_kwargs.get("socket_timeout") or 1.0
@@ -246,8 +249,14 @@ class _Connections:
 
     async def _execute(self, conn: AbstractConnection, args: tuple[Any, ...]) -> Any:
         try:
-            reply = await self.retry.call_with_retry(lambda: self._send(conn, args),
-                                                     lambda _error: conn.disconnect())
+            try:
+                reply = await self._send(conn, args)
+            except (RedisConnectionError, RedisTimeoutError):
+                # One retry on a fresh connection after a short backoff, as the
+                # client's Retry setting, without its wrapping on the first attempt.
+                await conn.disconnect()
+                await asyncio.sleep(RETRY_BACKOFF_SECONDS)
+                reply = await self._send(conn, args)
         except ResponseError:
             self._put_back(conn)
             raise

@@ -30,6 +30,8 @@ class Prepared:
     # use (graphql/schema.py): the metrics label, and the cost when no variable
     # feeds it (graphql/cost.py).
     labels: dict[str | None, str] = field(default_factory=dict)
+    # Per operation name asked for: the operation's name and type (None: unknown).
+    operations: dict[str | None, Any] = field(default_factory=dict)
     costs: dict[str | None, Any] = field(default_factory=dict)
     # The root field checked before execution (GatewaySchema.execute), or None.
     prechecks: dict[str | None, Any] = field(default_factory=dict)

@@ -100,14 +100,12 @@ class GatewaySchema(strawberry.Schema):
                 query, variable_values, context_value, root_value, operation_name,
                 allowed_operation_types, operation_extensions)
         document = prepared.document
-        name = operation_name
-        if name is None:  # as Strawberry: the first operation's name
-            first = get_first_operation(document)
-            name = first.name.value if first and first.name else None
-        try:
-            operation_type = get_operation_type(document, name)
-        except RuntimeError:
-            operation_type = None
+        found = prepared.operations.get(operation_name)
+        if found is None:
+            found = _operation(document, operation_name)
+            if found[1] is not None:  # only the document's own operations: bounded
+                prepared.operations[operation_name] = found
+        name, operation_type = found
         allowed = (allowed_operation_types if allowed_operation_types is not None
                    else DEFAULT_ALLOWED_OPERATION_TYPES)
         if operation_type is None or operation_type not in allowed:
@@ -216,6 +214,19 @@ class GatewaySchema(strawberry.Schema):
         # The view formats and logs errors in one place (graphql/errors.py); Strawberry's
         # default would log every expected client error with a traceback.
         return None
+
+
+def _operation(document: DocumentNode, operation_name: str | None
+               ) -> tuple[str | None, OperationType | None]:
+    """The operation's name and type, as Strawberry finds them (None: unknown)."""
+    name = operation_name
+    if name is None:  # as Strawberry: the first operation's name
+        first = get_first_operation(document)
+        name = first.name.value if first and first.name else None
+    try:
+        return name, get_operation_type(document, name)
+    except RuntimeError:
+        return name, None
 
 
 def _located(exc: Exception, node: FieldNode, key: str, locations: Any) -> GraphQLError:
