@@ -29,6 +29,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from types import CoroutineType
 from typing import Any
 
 from graphql import (
@@ -45,8 +46,10 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
+    VariableNode,
     is_leaf_type,
 )
+from graphql.execution.values import get_argument_values
 from strawberry.types.field import StrawberryField
 
 NOT_PLAIN: Any = object()
@@ -200,7 +203,11 @@ def _compile_field(object_type: GraphQLObjectType, node: FieldNode,
     if name == "__typename":
         return key, getattr, name, _TYPENAME, object_type.name, False
     field_def: GraphQLField | None = object_type.fields.get(name)
-    if field_def is None or field_def.args or node.arguments or node.directives:
+    if field_def is None or node.directives:
+        raise _NotPlain
+    if getattr(field_def.resolve, "gateway_direct", False):
+        return _compile_direct(field_def, node, key, fragments)
+    if field_def.args or node.arguments:
         raise _NotPlain
     definition = (field_def.extensions or {}).get(_DEFINITION)
     if not (isinstance(definition, StrawberryField) and definition.is_basic_field
@@ -208,6 +215,42 @@ def _compile_field(object_type: GraphQLObjectType, node: FieldNode,
         raise _NotPlain
     kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments)
     return key, definition.default_resolver, definition.python_name, kind, payload, nullable
+
+
+# What a direct resolver's call returns when graphql-core must run the field instead:
+# an exception value, which `_one` answers with NOT_PLAIN.
+_RUN_USUAL_WAY = Exception("run by graphql-core")
+
+
+def _compile_direct(field_def: GraphQLField, node: FieldNode, key: str,
+                    fragments: Mapping[str, FragmentDefinitionNode]) -> Entry:
+    """A field whose resolver direct.py calls directly (synchronous, built-in scalar
+    arguments), selected with literal arguments only: called with them, once per
+    source, and its value completed like any other. Should the call raise or return
+    an awaitable, the field is left to graphql-core, which calls the resolver again
+    (such a resolver only reads) and reports what happens as before."""
+    if any(isinstance(argument.value, VariableNode) for argument in node.arguments or ()):
+        raise _NotPlain  # the values would come from the request's variables
+    try:
+        kwargs = get_argument_values(field_def, node)
+    except Exception:
+        raise _NotPlain from None
+    resolve = field_def.resolve
+    if resolve is None:
+        raise _NotPlain
+
+    def call(source: Any, _attribute: str) -> Any:
+        try:
+            value = resolve(source, None, **kwargs)
+        except Exception:
+            return _RUN_USUAL_WAY
+        if isinstance(value, CoroutineType):
+            value.close()  # graphql-core's call makes its own
+            return _RUN_USUAL_WAY
+        return value
+
+    kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments)
+    return key, call, key, kind, payload, nullable
 
 
 def _fields(object_type: GraphQLObjectType, selection_set: SelectionSetNode,

@@ -59,6 +59,7 @@ def _direct(schema: Any, field: StrawberryField) -> Callable[..., Any] | None:
     def resolve(source: Any, _info: Any, **kwargs: Any) -> Any:
         return function(source, **{names[key]: value for key, value in kwargs.items()})
 
+    resolve.gateway_direct = True  # type: ignore[attr-defined] # completion.py plans these
     return resolve
 
 
