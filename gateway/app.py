@@ -26,7 +26,7 @@ from gateway.keys import Keys
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
 from gateway.kit.time import Clock, SystemClock
 from gateway.lifecycle import draining, install_drain
-from gateway.metrics import MetricsMiddleware, metrics_endpoint
+from gateway.metrics import RequestMetrics, metrics_endpoint
 from gateway.middleware import RequestMiddleware
 from gateway.rate_limit.limiter import RateLimiter
 from gateway.redis import Store, StoreUnavailable, create_store
@@ -181,8 +181,7 @@ def create_app(
             allow_credentials=False,
             max_age=600,
         )
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(RequestMiddleware)
+    app.add_middleware(RequestMiddleware, metrics=RequestMetrics())
     app.state.settings = settings
     app.state.schema = schema
     return app

@@ -6,6 +6,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.metrics import RequestMetrics
+
 log = logging.getLogger("gateway.access")
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
@@ -17,13 +19,15 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 
 
 class RequestMiddleware:
-    """Request id, security headers and one access-log line per request.
+    """Request id, security headers, the request metrics and one access-log line per
+    request (one layer: each ASGI layer costs every request a call and a wrapper).
 
     The line holds the method, the path without its query string, the status and
     the duration; headers (API secrets, cookies) and query strings never appear."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,6 +60,8 @@ class RequestMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
+            if self.metrics is not None:
+                self.metrics.record(scope, status, started)
             if log.isEnabledFor(logging.INFO):
                 log.info(
                     "%s %s %s %.1fms",
