@@ -37,8 +37,7 @@ class Context:
         self._client_ip: str | None = None
         self._portal: PortalAccess | None = None
         self._prepaid: PortalBudget | None = None
-        # The link header as refuse_bad_link's signature check found it.
-        self._signed: SignedLink | PortalLinkInvalid | None = None
+        self._signed: SignedLink | None = None  # the link header, verified by refuse_bad_link
 
     @property
     def client_ip(self) -> str:
@@ -95,10 +94,11 @@ class Context:
 
     async def refuse_bad_link(self) -> None:
         """For a query whose one root field is `portal` (graphql/schema.py): a link that
-        fails the signature check, which needs no I/O, is refused before execution,
-        by the same verification the resolver runs (same store call, same error, which
-        this raises). Any other link is left to the resolver; should the verification
-        pass after all, its charge stands for the resolver's call."""
+        fails the signature check, which needs no I/O, is refused before execution
+        with the resolver's own refusal (PortalAccessService.refuse_forged: same store
+        call, same error, which this raises). A missing link goes through the
+        resolver's verification here; a valid or expired one is left to the resolver
+        (a valid one's check is reused, not repeated)."""
         query = self.request.headers.get(PORTAL_HEADER)
         if query:
             try:
@@ -108,7 +108,10 @@ class Context:
             except PortalLinkExpired:
                 return
             except PortalLinkInvalid as refused:
-                self._signed = refused  # nor a second check to refuse it
+                # What the resolver's verification does with a forged link, directly.
+                await portal_access_service(self.state, self.get_session).refuse_forged(
+                    self.client_ip)
+                raise refused from None
         self.reads_only()
         await self.portal(PortalBudget.read)
         self._prepaid = PortalBudget.read

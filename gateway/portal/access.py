@@ -87,14 +87,12 @@ class PortalAccessService:
 
     async def verify(
         self, query: str | None, client_ip: str, budget: PortalBudget,
-        signed: SignedLink | PortalLinkInvalid | None = None,
+        signed: SignedLink | None = None,
     ) -> tuple[PortalAccess, RateDecision | None]:
         """The link's access, and the decision of its `budget` (None if not counted:
-        the store is down and reads fail open). `signed`: what the signer already
-        found for `query` in this request (the link, or its refusal), not computed
-        again."""
-        link = (signed if isinstance(signed, SignedLink)
-                else await self._signed_link(query, client_ip, signed))
+        the store is down and reads fail open). `signed`: `query` already verified
+        by the signer in this request (its HMAC and expiry), not checked again."""
+        link = signed if signed is not None else await self._signed_link(query, client_ip)
         try:
             gate: PortalGateResult | None = await self.store.portal_gate(self.limiter.portal_gate(
                 client_ip, budget, company_id=link.company_id, customer_uid=link.customer_uid,
@@ -126,8 +124,7 @@ class PortalAccessService:
         customer, company = found
         return PortalAccess(link=link, company=company, customer=customer), decision
 
-    async def _signed_link(self, query: str | None, client_ip: str,
-                           refused: PortalLinkInvalid | None = None) -> SignedLink:
+    async def _signed_link(self, query: str | None, client_ip: str) -> SignedLink:
         """The HMAC and expiry, computed first (no I/O) but reported only after the IP
         budget: a forged link spends one failure, or gets 429 once the budget is gone
         (one store call does both); a missing or expired one only peeks."""
@@ -136,17 +133,20 @@ class PortalAccessService:
             await self.limiter.ensure_not_blocked(client_ip)
             raise PortalLinkInvalid("Open the billing portal from the merchant's site.")
         try:
-            if refused is not None:
-                raise refused
             return self.signer.verify(query)
         except PortalLinkInvalid:
-            record_link_verification("invalid")
-            await self.limiter.count_auth_failure(client_ip)
+            await self.refuse_forged(client_ip)
             raise
         except PortalLinkExpired:
             record_link_verification("expired")
             await self.limiter.ensure_not_blocked(client_ip)
             raise
+
+    async def refuse_forged(self, client_ip: str) -> None:
+        """A link that failed the signature check: counted, and one failure spent from
+        the IP's budget (429 instead once it is gone); the caller raises the refusal."""
+        record_link_verification("invalid")
+        await self.limiter.count_auth_failure(client_ip)
 
     async def _ensure_not_revoked(self, link: SignedLink, gate: PortalGateResult | None) -> None:
         now = int(self.clock.timestamp())
