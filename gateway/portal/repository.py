@@ -123,31 +123,34 @@ def _payments(by_client: bool, paged: bool) -> Any:
                          "payments_limit").subquery()
 
 
+def _listed(model: Any, columns: tuple[Any, ...], by_client: bool, limit: str,
+            *conditions: Any) -> Any:
+    """One company-scoped, customer-matched list, newest first and limited."""
+    query = select(*(col(column) for column in columns)).where(
+        col(model.company_id) == bindparam("company_id"),
+        match_clause_params(model, by_client), *conditions)
+    return _newest_first(query, col(model.created_at), col(model.id), limit).subquery()
+
+
 def _payment_links(by_client: bool) -> Any:
-    query = select(col(PaymentLink.id), col(PaymentLink.url), col(PaymentLink.amount),
-                   col(PaymentLink.currency), col(PaymentLink.status),
-                   col(PaymentLink.description), col(PaymentLink.expires_at),
-                   col(PaymentLink.created_at)).where(
-        col(PaymentLink.company_id) == bindparam("company_id"),
-        match_clause_params(PaymentLink, by_client),
+    return _listed(
+        PaymentLink, (PaymentLink.id, PaymentLink.url, PaymentLink.amount, PaymentLink.currency,
+                      PaymentLink.status, PaymentLink.description, PaymentLink.expires_at,
+                      PaymentLink.created_at),
+        by_client, "payment_links_limit",
         # Not IN (...): an expanding IN is re-rendered on every execution.
         or_(*(col(PaymentLink.status) == status for status in OPEN_PAYMENT_LINK_STATUSES)),
         or_(col(PaymentLink.expires_at).is_(None), col(PaymentLink.expires_at) > bindparam("now")),
     )
-    return _newest_first(query, col(PaymentLink.created_at), col(PaymentLink.id),
-                         "payment_links_limit").subquery()
 
 
 def _subscriptions(by_client: bool) -> Any:
-    query = select(col(Subscription.id), col(Subscription.status), col(Subscription.plan_name),
-                   col(Subscription.amount), col(Subscription.currency),
-                   col(Subscription.interval), col(Subscription.current_period_end),
-                   col(Subscription.created_at)).where(
-        col(Subscription.company_id) == bindparam("company_id"),
-        match_clause_params(Subscription, by_client),
+    return _listed(
+        Subscription, (Subscription.id, Subscription.status, Subscription.plan_name,
+                       Subscription.amount, Subscription.currency, Subscription.interval,
+                       Subscription.current_period_end, Subscription.created_at),
+        by_client, "subscriptions_limit",
     )
-    return _newest_first(query, col(Subscription.created_at), col(Subscription.id),
-                         "subscriptions_limit").subquery()
 
 
 def _build(by_client: bool, payments: bool | None, links: bool, subscriptions: bool) -> Any:
