@@ -7,6 +7,7 @@ from gateway.api_key.service import ApiKeyPrincipal
 from gateway.dashboard.service import SETTINGS_MANAGE, TeamService
 from gateway.dashboard.sessions import CSRF_HEADER, SESSION_COOKIE, DashboardSession, SessionService
 from gateway.errors import BadRequest, Forbidden, Unauthenticated
+from gateway.event.service import Source
 from gateway.kit.crypto import constant_time_equals
 from gateway.portal_link.usecases import LinkPrincipal
 from gateway.redis import RateDecision
@@ -59,7 +60,7 @@ async def authorize_dashboard(
         raise BadRequest("companyId is required with a dashboard session.")
     await TeamService(db, state.clock).require_permission(company_id, session.user_id,
                                                           SETTINGS_MANAGE)
-    return LinkPrincipal(company_id, session.rate_key)
+    return LinkPrincipal(company_id, session.rate_key, source=Source.dashboard)
 async def authenticate_link_issuer(
     state: State, conn: HTTPConnection, client_ip: str, company_id: str | None = None
 ) -> tuple[ApiKeyPrincipal, RateDecision | None] | None:

@@ -13,6 +13,11 @@ DEV_API_KEY_PEPPER = "dev-only-api-key-pepper-change-me-0123456789"
 MIN_SECRET_LENGTH = 32
 
 
+class WebhookWorkerMode(StrEnum):
+    inline = "inline"  # deliveries run inside `gateway serve`
+    external = "external"  # `gateway worker` processes deliver
+
+
 class Environment(StrEnum):
     development = "development"
     test = "test"
@@ -68,9 +73,20 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65536, ge=1024, le=1024 * 1024)
     password_hash_parallelism: int = Field(default=4, ge=1, le=16)
+    # Webhooks (docs/webhooks.md). The worker mode defaults to inline on SQLite.
+    webhook_worker: WebhookWorkerMode | None = None
+    webhook_concurrency: int = Field(default=8, ge=1, le=256)
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    webhook_allow_private_targets: bool | None = None
+    # Newest first: endpoint secrets are encrypted with the first, read with any. Unset,
+    # one key is derived from API_KEY_PEPPER (webhook/secrets.py).
+    webhook_encryption_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    event_retention_days: int = Field(default=30, ge=1, le=3650)
 
     _split = field_validator(
-        "portal_signing_secrets", "cors_origins", "trusted_proxies", mode="before"
+        "portal_signing_secrets", "cors_origins", "trusted_proxies", "webhook_encryption_keys",
+        mode="before"
     )(_split_csv)
 
     @field_validator("database_url")
@@ -112,10 +128,11 @@ class Settings(BaseSettings):
             if production:
                 raise ValueError("API_KEY_PEPPER is required in production")
             object.__setattr__(self, "api_key_pepper", DEV_API_KEY_PEPPER)
-        for secret in [*self.portal_signing_secrets, self.api_key_pepper]:
+        for secret in [*self.portal_signing_secrets, self.api_key_pepper,
+                       *self.webhook_encryption_keys]:
             if len(secret) < MIN_SECRET_LENGTH:
                 raise ValueError(
-                    f"signing secrets and the API key pepper need at least "
+                    f"signing secrets, the API key pepper and encryption keys need at least "
                     f"{MIN_SECRET_LENGTH} characters"
                 )
         if production and self.portal_base_url.startswith("http://"):
@@ -135,6 +152,18 @@ class Settings(BaseSettings):
         if self.session_cookie_secure is not None:
             return self.session_cookie_secure
         return self.environment is not Environment.development
+
+    @property
+    def webhook_worker_inline(self) -> bool:
+        if self.webhook_worker is None:
+            return self.is_sqlite
+        return self.webhook_worker is WebhookWorkerMode.inline
+
+    @property
+    def webhook_private_targets_allowed(self) -> bool:
+        if self.webhook_allow_private_targets is None:
+            return self.is_development
+        return self.webhook_allow_private_targets
 
     @property
     def graphiql_enabled(self) -> bool:

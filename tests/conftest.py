@@ -34,7 +34,8 @@ hypothesis_settings.register_profile("explore", deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 RUN_ID = uuid.uuid4().hex[:10]
-TABLES = ["audit_events", "portal_revocations", "memberships", "users", "subscriptions",
+TABLES = ["webhook_attempts", "webhook_deliveries", "webhook_endpoints", "events",
+          "audit_events", "portal_revocations", "memberships", "users", "subscriptions",
           "payment_links", "payments", "customers", "api_keys", "companies"]
 SIGNING_SECRETS = ["test-signing-secret-newest-0123456789abcdef",
                    "test-signing-secret-older-0123456789abcdefgh"]

@@ -7,6 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.customer.repository import CustomerRepository
 from gateway.errors import BadRequest, NotFound
+from gateway.event.payloads import customer_object
+from gateway.event.service import EventService, Source
 from gateway.kit import validate
 from gateway.kit.cursor import Page, check_page_size, decode_cursor
 from gateway.kit.ids import is_customer_uid, new_customer_uid, new_uuid, parse_uuid
@@ -72,9 +74,12 @@ class CustomerService:
         )
         return await self.repo.add(customer)
 
-    async def update(self, company_id: str, ref: str, changes: dict[str, Any]) -> Customer:
+    async def update(self, company_id: str, ref: str, changes: dict[str, Any],
+                     source: Source = Source.merchant_api) -> Customer:
         """`changes` holds only the fields the caller sent; None clears a field."""
         customer = await self.get(company_id, ref)
+        previous = {"name": customer.name, "clientId": customer.client_id,
+                    "metadata": customer.metadata_, "email": customer.email}
         if "name" in changes:
             customer.name = validate.text(changes["name"], "name", max_length=200) or None
         if "client_id" in changes:
@@ -87,6 +92,7 @@ class CustomerService:
             customer.email = validate.email(changes["email"])
         customer.updated_at = self.clock.now()
         await self.repo.session.flush()
+        await _emit_updated(self.repo.session, self.clock, customer, previous, source)
         return customer
 
     async def set_display_name(self, company_id: str, customer: Customer, name: str) -> Customer:
@@ -116,3 +122,13 @@ class CustomerService:
             client_id=client_id,
         )
         return Page.of(rows, first)
+
+
+async def _emit_updated(session: AsyncSession, clock: Clock, customer: Customer,
+                        previous: dict[str, Any], source: Source) -> None:
+    """customer.updated with the previous values of the fields that changed; none, no event."""
+    current = customer_object(customer)
+    changed = {key: value for key, value in previous.items() if current[key] != value}
+    if changed:
+        await EventService(session, clock).emit(customer.company_id, "customer.updated", source,
+                                                current, changed)

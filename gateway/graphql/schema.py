@@ -33,6 +33,7 @@ from gateway.company.mutations import CompanyMutation
 from gateway.company.queries import CompanyQuery
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
+from gateway.event.queries import EventQuery
 from gateway.graphql import direct
 from gateway.graphql.cost import cost_error
 from gateway.graphql.documents import DocumentCache
@@ -47,7 +48,7 @@ from gateway.portal.queries import PortalQuery
 from gateway.portal_link.mutations import PortalLinkMutation
 from gateway.subscription.mutations import SubscriptionMutation
 
-QUERIES: tuple[type, ...] = (CustomerQuery, CompanyQuery, AuditQuery, PortalQuery)
+QUERIES: tuple[type, ...] = (CustomerQuery, CompanyQuery, AuditQuery, PortalQuery, EventQuery)
 MUTATIONS: tuple[type, ...] = (
     CustomerMutation,
     CompanyMutation,

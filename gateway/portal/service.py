@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.service import Actor, AuditService, Change
 from gateway.customer.service import CustomerService
+from gateway.event.payloads import customer_object, subscription_object
+from gateway.event.service import EventService, Source, subscription_event_type
 from gateway.keys import Keys
 from gateway.kit.time import Clock
 from gateway.models import Customer
@@ -42,6 +44,9 @@ class PortalService:
             actor,
             Change("customer.rename", "customer", str(customer.id), before, customer.name),
         )
+        await EventService(self.session, self.clock).emit(
+            access.company_id, "customer.updated", Source.portal, customer_object(customer),
+            {"name": before})
         await self.session.commit()
         return customer
 
@@ -66,6 +71,10 @@ class PortalService:
                        transition.before, row.status),
                 idempotency_key,
             )
+            await EventService(self.session, self.clock).emit(
+                access.company_id, subscription_event_type(transition.before, row.status),
+                Source.portal, subscription_object(row, str(access.customer.id)),
+                {"status": transition.before})
             await self.session.commit()
             return snapshot(row)
 

@@ -34,6 +34,7 @@ class PortalLinkMutation:
         ctx = info.context
         principal = await ctx.link_principal(company_id)
         service = portal_link_service(ctx.state, ctx.session)
-        customer, cutoff = await service.revoke(principal.company_id, customer_id)
+        customer, cutoff = await service.revoke(principal.company_id, customer_id,
+                                                principal.source)
         return PortalLinkRevocation(customer_id=strawberry.ID(str(customer.id)),
                                     revoked_before=from_unix(cutoff))

@@ -9,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from gateway.customer.repository import CompanyOrigin, CustomerLookup, CustomerRecord
 from gateway.customer.service import CustomerService, parse_customer_ref
 from gateway.errors import NotFound
+from gateway.event.service import EventService, Source
 from gateway.keys import Keys
 from gateway.kit.ids import new_uuid
-from gateway.kit.time import Clock, from_unix
+from gateway.kit.time import Clock, from_unix, iso_ms
 from gateway.models import Company, Customer, PortalRevocation
 from gateway.portal_link.repository import PortalRevocationRepository
 from gateway.redis import Store, StoreUnavailable
@@ -79,7 +80,8 @@ class PortalLinkService:
         url = f"{portal_origin(company, self.base_url)}/billing?{link.query()}"
         return IssuedPortalLink(company.id, customer, url, from_unix(link.expires), link)
 
-    async def revoke(self, company_id: str, customer_ref: str) -> tuple[Customer, int]:
+    async def revoke(self, company_id: str, customer_ref: str,
+                     source: Source = Source.merchant_api) -> tuple[Customer, int]:
         """Kill every link issued for the customer up to this whole second.
 
         The database row is the durable record and is committed by the caller; Redis
@@ -96,6 +98,10 @@ class PortalLinkService:
                 created_at=self.clock.now(),
             )
         )
+        await EventService(session, self.clock).emit(
+            company_id, "portal_links.revoked", source,
+            {"customerId": str(customer.id), "customerUid": customer.uid,
+             "revokedBefore": iso_ms(from_unix(cutoff))})
         await session.commit()
         try:
             await self.store.raise_to(

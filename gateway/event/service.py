@@ -1,0 +1,126 @@
+"""Events: every change to a customer or a subscription, written in the caller's
+transaction (so a committed change always has its event and a rolled-back one
+never does), kept `EVENT_RETENTION_DAYS` and read newest first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from gateway.errors import BadRequest
+from gateway.event.ids import new_event_id, public_event_id
+from gateway.event.repository import EventRepository, add_outside_session
+from gateway.kit.cursor import Page, check_page_size, decode_cursor
+from gateway.kit.time import Clock, iso_ms
+from gateway.models import Event
+
+EVENT_TYPES = (
+    "subscription.paused",
+    "subscription.reactivated",
+    "subscription.cancelled",
+    "subscription.updated",
+    "customer.updated",
+    "portal_link.created",
+    "portal_links.revoked",
+    "webhook.test",
+)
+
+
+class Source(StrEnum):
+    portal = "portal"
+    merchant_api = "merchant_api"
+    dashboard = "dashboard"
+    system = "system"
+
+
+def check_event_type(value: str) -> str:
+    if value not in EVENT_TYPES:
+        raise BadRequest(f"Unknown event type {value[:60]!r}; known types: {', '.join(EVENT_TYPES)}.")
+    return value
+
+
+def subscription_event_type(before: str, after: str) -> str:
+    """Named for the status reached; any other change is subscription.updated."""
+    if after == before:
+        return "subscription.updated"
+    if after == "paused":
+        return "subscription.paused"
+    if after == "cancelled":
+        return "subscription.cancelled"
+    if after == "active" and before == "paused":
+        return "subscription.reactivated"
+    return "subscription.updated"
+
+
+def build_event(
+    clock: Clock,
+    company_id: str,
+    event_type: str,
+    source: Source,
+    obj: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+) -> Event:
+    timestamp = clock.timestamp()
+    event_id = new_event_id(timestamp)
+    created_at = clock.now()
+    data: dict[str, Any] = {"object": obj}
+    if previous is not None:
+        data["previous"] = previous
+    body = orjson.dumps({
+        "id": public_event_id(event_id),
+        "type": event_type,
+        "companyId": company_id,
+        "createdAt": iso_ms(created_at),
+        "source": str(source),
+        "data": data,
+    }).decode()
+    return Event(id=event_id, company_id=company_id, type=event_type, source=str(source),
+                 body=body, created_at=created_at)
+
+
+class EventService:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.repo = EventRepository(session)
+        self.clock = clock
+
+    async def emit(
+        self,
+        company_id: str,
+        event_type: str,
+        source: Source,
+        obj: dict[str, Any],
+        previous: dict[str, Any] | None = None,
+    ) -> Event:
+        """Added to the caller's transaction: committed or rolled back with the change."""
+        event = build_event(self.clock, company_id, event_type, source, obj, previous)
+        await self.repo.add(event)
+        return event
+
+    async def list(
+        self, company_id: str, *, first: int = 20, after: str | None = None,
+        event_type: str | None = None,
+    ) -> Page[Event]:
+        check_page_size(first)
+        cursor = decode_cursor(after) if after else None
+        if event_type is not None:
+            check_event_type(event_type)
+        rows = await self.repo.list(company_id, limit=first + 1, after=cursor,
+                                    event_type=event_type)
+        return Page.of(rows, first)
+
+    async def prune(self, retention_days: int) -> int:
+        return await self.repo.prune(self.clock.now() - timedelta(days=retention_days))
+
+
+async def emit_alone(
+    engine: AsyncEngine, clock: Clock, company_id: str, event_type: str, source: Source,
+    obj: dict[str, Any],
+) -> Event:
+    """For a request whose only write is its event (a portal link issued)."""
+    event = build_event(clock, company_id, event_type, source, obj)
+    await add_outside_session(engine, event)
+    return event
