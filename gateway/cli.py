@@ -325,5 +325,139 @@ def export_schema(
         sys.stdout.write(sdl)
 
 
+# --- webhooks -----------------------------------------------------------------
+
+webhooks_app = typer.Typer(help="Webhook endpoints of a company (docs/webhooks.md).",
+                           no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+EventTypeOption = Annotated[list[str] | None, typer.Option(
+    "--event-type", help="A type to deliver (repeat the option); none: every type.")]
+
+
+def _endpoint_json(endpoint: Any) -> dict[str, Any]:
+    from gateway.kit.time import iso_ms
+
+    return {"id": str(endpoint.id), "url": endpoint.url, "eventTypes": list(endpoint.event_types),
+            "description": endpoint.description, "enabled": endpoint.enabled,
+            "disabledReason": endpoint.disabled_reason, "createdAt": iso_ms(endpoint.created_at)}
+
+
+def _endpoint_text(data: dict[str, Any]) -> str:
+    state = "enabled" if data["enabled"] else f"disabled ({data['disabledReason'] or 'by you'})"
+    return (f"{data['id']}  {data['url']}  [{', '.join(data['eventTypes']) or 'all events'}]"
+            f"  {state}")
+
+
+def _with_endpoints(as_json: bool, work: Callable[[Any], Awaitable[T]]) -> T:
+    from gateway.kit.time import SystemClock
+    from gateway.webhook.service import WebhookEndpointService
+
+    settings = settings_or_exit()
+    return run_in_session(settings, as_json, lambda session: work(
+        WebhookEndpointService(session, SystemClock(), settings)))
+
+
+def _secret_text(data: dict[str, Any], secret: str) -> str:
+    return (f"{_endpoint_text(data)}\nSigning secret: {secret}\n"
+            "Store the secret now: it is not shown again.")
+
+
+@webhooks_app.command("create")
+def webhooks_create(
+    company: CompanyOption,
+    url: Annotated[str, typer.Option(help="Where events are POSTed (https:// in production).")],
+    event_type: EventTypeOption = None,
+    description: Annotated[str | None, typer.Option(help="A note for your team.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add an endpoint; prints its signing secret once."""
+    async def work(service: Any) -> tuple[dict[str, Any], str]:
+        created = await service.create(company, url, event_type, description)
+        return _endpoint_json(created.endpoint), created.secret
+
+    data, secret = _with_endpoints(as_json, work)
+    emit(as_json, {"endpoint": data, "secret": secret}, _secret_text(data, secret))
+
+
+@webhooks_app.command("list")
+def webhooks_list(company: CompanyOption, as_json: JsonFlag = False) -> None:
+    """The company's endpoints, newest first (up to 100)."""
+    async def work(service: Any) -> list[dict[str, Any]]:
+        page = await service.list(company, first=100)
+        return [_endpoint_json(row) for row in page.items]
+
+    rows = _with_endpoints(as_json, work)
+    emit(as_json, {"endpoints": rows},
+         "\n".join(_endpoint_text(row) for row in rows) or "No webhook endpoints.")
+
+
+@webhooks_app.command("update")
+def webhooks_update(
+    endpoint_id: Annotated[str, typer.Argument(help="The endpoint's UUID.")],
+    company: CompanyOption,
+    url: Annotated[str | None, typer.Option(help="A new URL.")] = None,
+    event_type: EventTypeOption = None,
+    all_events: Annotated[bool, typer.Option("--all-events", help="Deliver every type.")] = False,
+    description: Annotated[str | None, typer.Option(help="A new note; \"\" clears.")] = None,
+    enabled: Annotated[bool | None, typer.Option("--enable/--disable",
+                                                 help="Turn deliveries on or off.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change an endpoint (options not given stay)."""
+    changes: dict[str, Any] = {}
+    if url is not None:
+        changes["url"] = url
+    if event_type or all_events:
+        changes["event_types"] = [] if all_events else event_type
+    if description is not None:
+        changes["description"] = description or None
+    if enabled is not None:
+        changes["enabled"] = enabled
+
+    async def work(service: Any) -> dict[str, Any]:
+        return _endpoint_json(await service.update(company, endpoint_id, changes))
+
+    data = _with_endpoints(as_json, work)
+    emit(as_json, {"endpoint": data}, _endpoint_text(data))
+
+
+@webhooks_app.command("delete")
+def webhooks_delete(endpoint_id: Annotated[str, typer.Argument(help="The endpoint's UUID.")],
+                    company: CompanyOption, as_json: JsonFlag = False) -> None:
+    """Delete an endpoint and its delivery log."""
+    async def work(service: Any) -> None:
+        await service.delete(company, endpoint_id)
+
+    _with_endpoints(as_json, work)
+    emit(as_json, {"ok": True, "id": endpoint_id}, f"Deleted {endpoint_id}.")
+
+
+@webhooks_app.command("rotate-secret")
+def webhooks_rotate(endpoint_id: Annotated[str, typer.Argument(help="The endpoint's UUID.")],
+                    company: CompanyOption, as_json: JsonFlag = False) -> None:
+    """A new signing secret, printed once; the old one signs beside it for 24 hours."""
+    async def work(service: Any) -> tuple[dict[str, Any], str]:
+        rotated = await service.rotate(company, endpoint_id)
+        return _endpoint_json(rotated.endpoint), rotated.secret
+
+    data, secret = _with_endpoints(as_json, work)
+    emit(as_json, {"endpoint": data, "secret": secret}, _secret_text(data, secret))
+
+
+@webhooks_app.command("test")
+def webhooks_test(endpoint_id: Annotated[str, typer.Argument(help="The endpoint's UUID.")],
+                  company: CompanyOption, as_json: JsonFlag = False) -> None:
+    """Queue a webhook.test event for this endpoint alone."""
+    from gateway.event.ids import public_event_id
+    from gateway.event.service import Source
+
+    async def work(service: Any) -> str:
+        return public_event_id((await service.send_test(company, endpoint_id, Source.system)).id)
+
+    event_id = _with_endpoints(as_json, work)
+    emit(as_json, {"ok": True, "eventId": event_id},
+         f"Queued {event_id}; a worker delivers it (gateway worker, or WEBHOOK_WORKER=inline).")
+
+
 def main() -> None:
     app()

@@ -27,7 +27,7 @@ class EventRepository:
         # Core INSERT: one statement in the caller's transaction, no identity map work.
         await self.session.execute(insert(Event).values(
             id=event.id, company_id=event.company_id, type=event.type, source=event.source,
-            body=event.body, created_at=event.created_at))
+            body=event.body, created_at=event.created_at, dispatched_at=event.dispatched_at))
 
     async def get(self, company_id: str, event_id: uuid.UUID) -> Event | None:
         query = select(Event).where(col(Event.company_id) == company_id, col(Event.id) == event_id)

@@ -94,9 +94,14 @@ class EventService:
         source: Source,
         obj: dict[str, Any],
         previous: dict[str, Any] | None = None,
+        *,
+        dispatched: bool = False,
     ) -> Event:
-        """Added to the caller's transaction: committed or rolled back with the change."""
+        """Added to the caller's transaction: committed or rolled back with the change.
+        `dispatched`: the caller schedules its deliveries itself (no fan-out)."""
         event = build_event(self.clock, company_id, event_type, source, obj, previous)
+        if dispatched:
+            event.dispatched_at = event.created_at
         await self.repo.add(event)
         return event
 

@@ -47,8 +47,11 @@ from gateway.portal.mutations import PortalMutation
 from gateway.portal.queries import PortalQuery
 from gateway.portal_link.mutations import PortalLinkMutation
 from gateway.subscription.mutations import SubscriptionMutation
+from gateway.webhook.mutations import WebhookMutation
+from gateway.webhook.queries import WebhookQuery
 
-QUERIES: tuple[type, ...] = (CustomerQuery, CompanyQuery, AuditQuery, PortalQuery, EventQuery)
+QUERIES: tuple[type, ...] = (CustomerQuery, CompanyQuery, AuditQuery, PortalQuery, EventQuery,
+                             WebhookQuery)
 MUTATIONS: tuple[type, ...] = (
     CustomerMutation,
     CompanyMutation,
@@ -57,6 +60,7 @@ MUTATIONS: tuple[type, ...] = (
     SubscriptionMutation,
     PortalLinkMutation,
     PortalMutation,
+    WebhookMutation,
 )
 
 MAX_DEPTH = 10

@@ -1,0 +1,86 @@
+"""Webhook test plumbing: GraphQL documents and a real HTTP receiver on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.portal.conftest import Tenant
+
+CREATE = """mutation($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) {
+    secret endpoint { id url eventTypes description enabled disabledReason createdAt }
+  }
+}"""
+DELIVERIES = """query($id: ID!, $first: Int, $after: String) {
+  webhookDeliveries(endpointId: $id, first: $first, after: $after) {
+    edges { node { id eventId number statusCode durationMs error responseBody nextAttemptAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def create_endpoint(tenant: Tenant, url: str, **fields: Any) -> tuple[str, str]:
+    """The new endpoint's id and secret."""
+    data = await tenant.gw.gql_data(CREATE, {"input": {"url": url, **fields}}, tenant.api_key)
+    created = data["createWebhookEndpoint"]
+    return created["endpoint"]["id"], created["secret"]
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records each request and answers with the
+    next status of `statuses` (the last one repeats); `hang` answers nothing."""
+
+    statuses: list[int] = field(default_factory=lambda: [200])
+    hang: bool = False
+    requests: list[Received] = field(default_factory=list)
+    port: int = 0
+    answer: bytes = b"ok"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks"
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        name, value = line.split(":", 1)
+                        headers[name.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.requests.append(Received(headers, body))
+                if self.hang:
+                    await asyncio.sleep(3600)
+                status = self.statuses[min(len(self.requests) - 1, len(self.statuses) - 1)]
+                writer.write(b"HTTP/1.1 %d X\r\ncontent-length: %d\r\n\r\n%s"
+                             % (status, len(self.answer), self.answer))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+
+@asynccontextmanager
+async def receiver(**options: Any) -> AsyncIterator[Receiver]:
+    recv = Receiver(**options)
+    server = await asyncio.start_server(recv._serve, "127.0.0.1", 0)
+    recv.port = server.sockets[0].getsockname()[1]
+    try:
+        yield recv
+    finally:
+        server.close()
