@@ -124,6 +124,8 @@ def make_settings(
             "portal_signing_secrets": SIGNING_SECRETS,
             "portal_base_url": "https://makepay.io",
             "api_key_pepper": "test-api-key-pepper-0123456789abcdefghij",
+            # Tests run delivery workers themselves (tests/webhook/).
+            "webhook_worker": "external",
         }
         values.update(overrides)
         return Settings(**values)

@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.webhook.worker import DeliveryWorker
 from tests.portal.conftest import Tenant
+from tests.support import Gateway
 
 CREATE = """mutation($input: CreateWebhookEndpointInput!) {
   createWebhookEndpoint(input: $input) {
@@ -84,3 +86,19 @@ async def receiver(**options: Any) -> AsyncIterator[Receiver]:
         yield recv
     finally:
         server.close()
+
+
+@asynccontextmanager
+async def worker_for(gw: Gateway, **options: Any) -> AsyncIterator[DeliveryWorker]:
+    """A delivery worker on the gateway's database and clock (not started: call drain)."""
+    worker = DeliveryWorker(gw.state.session_factory, gw.clock, gw.settings, **options)
+    try:
+        yield worker
+    finally:
+        await worker.close()
+
+
+async def deliveries(tenant: Tenant, endpoint_id: str, first: int = 100) -> list[dict[str, Any]]:
+    data = await tenant.gw.gql_data(DELIVERIES, {"id": endpoint_id, "first": first},
+                                    tenant.api_key)
+    return [edge["node"] for edge in data["webhookDeliveries"]["edges"]]
