@@ -135,9 +135,17 @@ def create_app(
         state = build_state(settings, clock, store)
         app.state.gateway = state
         install_drain(settings.shutdown_drain_seconds)
+        inline = None
+        if settings.webhook_worker_inline:
+            from gateway.webhook.worker import DeliveryWorker, InlineWorker
+
+            inline = InlineWorker(DeliveryWorker(state.session_factory, clock, settings))
+            inline.start()
         try:
             yield
         finally:
+            if inline is not None:
+                await inline.close()
             await state.api_keys.drain()
             if store is None:
                 await state.store.close()

@@ -325,6 +325,27 @@ def export_schema(
         sys.stdout.write(sdl)
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(
+        min=1, max=256, help="Deliveries in flight (default WEBHOOK_CONCURRENCY).")] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        help="Serve Prometheus metrics on this port (127.0.0.1 unless --metrics-host).")] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
+) -> None:
+    """Deliver webhooks until stopped (SIGTERM finishes the attempts in flight)."""
+    from gateway.logging import configure_logging
+    from gateway.webhook.worker import serve_worker
+
+    settings = settings_or_exit()
+    configure_logging(settings.log_level, settings.log_json)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
+    asyncio.run(serve_worker(settings, concurrency))
+
+
 # --- webhooks -----------------------------------------------------------------
 
 webhooks_app = typer.Typer(help="Webhook endpoints of a company (docs/webhooks.md).",

@@ -220,3 +220,64 @@ def _is_database_outage(exc: BaseException) -> bool:
         return bool(exc.connection_invalidated) or isinstance(exc.orig, OSError | ConnectionError) \
             or "connect" in str(exc).lower() or "shutdown" in str(exc).lower()
     return isinstance(exc, DisconnectionError | PoolTimeout)
+
+
+class InlineWorker:
+    """The worker as a task of the serving process (WEBHOOK_WORKER=inline)."""
+
+    def __init__(self, worker: DeliveryWorker) -> None:
+        self.worker = worker
+        self.stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name="webhook-worker")
+
+    async def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                await self.worker.run(self.stop)
+            except Exception:  # keep delivering: the serving process must not lose it
+                log.exception("webhook worker stopped on an error; restarting")
+                try:
+                    await asyncio.wait_for(self.stop.wait(), 5)
+                except TimeoutError:
+                    pass
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self.task is not None:
+            await self.task
+        await self.worker.close()
+
+
+async def serve_worker(settings: Settings, concurrency: int | None = None) -> None:
+    """`gateway worker`: delivers until SIGTERM or SIGINT, then finishes the attempts
+    in flight (each bounded by the timeout) and records them."""
+    import signal
+
+    from gateway.db import create_engine, create_session_factory
+    from gateway.kit.time import SystemClock
+
+    engine = create_engine(settings)
+    worker = DeliveryWorker(create_session_factory(engine), SystemClock(), settings,
+                            concurrency=concurrency)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("webhook worker started (concurrency %d)", worker.concurrency)
+    try:
+        while not stop.is_set():
+            try:
+                await worker.run(stop)
+            except Exception:
+                log.exception("webhook worker loop failed; restarting")
+                try:
+                    await asyncio.wait_for(stop.wait(), 5)
+                except TimeoutError:
+                    pass
+    finally:
+        await worker.close()
+        await engine.dispose()
+        log.info("webhook worker stopped")

@@ -3,3 +3,7 @@ from __future__ import annotations
 from tests.portal.conftest import tenant
 
 __all__ = ["tenant"]
+
+from tests.failure.conftest import _private_postgres_server, private_postgres
+
+__all__ += ["_private_postgres_server", "private_postgres"]

@@ -45,9 +45,12 @@ class Receiver:
 
     statuses: list[int] = field(default_factory=lambda: [200])
     hang: bool = False
+    hang_first: int = 0  # hang on this many first requests, then answer
+    delay: float = 0.0
     requests: list[Received] = field(default_factory=list)
     port: int = 0
     answer: bytes = b"ok"
+    released: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def url(self) -> str:
@@ -65,8 +68,11 @@ class Receiver:
                         headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 self.requests.append(Received(headers, body))
-                if self.hang:
-                    await asyncio.sleep(3600)
+                if self.hang or len(self.requests) <= self.hang_first:
+                    await self.released.wait()
+                    return
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 status = self.statuses[min(len(self.requests) - 1, len(self.statuses) - 1)]
                 writer.write(b"HTTP/1.1 %d X\r\ncontent-length: %d\r\n\r\n%s"
                              % (status, len(self.answer), self.answer))
@@ -85,6 +91,7 @@ async def receiver(**options: Any) -> AsyncIterator[Receiver]:
     try:
         yield recv
     finally:
+        recv.released.set()
         server.close()
 
 

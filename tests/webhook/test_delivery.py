@@ -4,6 +4,7 @@ standardwebhooks library, independently of the gateway's own signing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -319,6 +320,23 @@ class TestPrivateTargets:
         [attempt] = await deliveries(tenant, endpoint_id)
         # It connected (the plain-HTTP receiver cannot speak TLS): not refused.
         assert not attempt["error"].startswith("refused:")
+
+
+class TestInline:
+    async def test_a_serving_gateway_with_an_inline_worker_delivers_by_itself(
+        self, start_gateway: Any
+    ) -> None:
+        gw = await start_gateway(webhook_worker="inline", webhook_poll_seconds=0.05)
+        tenant = await make_tenant(gw)
+        async with receiver() as recv:
+            _, secret = await create_endpoint(tenant, recv.url)
+            await tenant.portal('mutation { updatePortalDisplayName(name: "Ada K") { name } }')
+            for _ in range(200):
+                if recv.requests:
+                    break
+                await asyncio.sleep(0.05)
+
+        assert [verified(secret, r)["type"] for r in recv.requests] == ["customer.updated"]
 
 
 async def _endpoint(tenant: Tenant, endpoint_id: str) -> dict[str, Any]:
