@@ -75,19 +75,19 @@ class DeliveryWorker:
         wake = asyncio.Event()
         in_flight = 0
 
-        async def slot() -> None:
+        async def slot(number: int) -> None:
             nonlocal in_flight
             while True:
                 job = await queue.get()
                 try:
-                    finished.append(await self.attempt(job))
+                    finished.append(await self.attempt(job, number))
                 except Exception:  # a bug, not the receiver: the lease expires, it is retried
                     log.exception("webhook delivery %s crashed", job.delivery_id)
                 finally:
                     in_flight -= 1
                     wake.set()
 
-        slots = [asyncio.create_task(slot()) for _ in range(self.concurrency)]
+        slots = [asyncio.create_task(slot(number)) for number in range(self.concurrency)]
         try:
             while not stop.is_set():
                 try:
@@ -137,7 +137,7 @@ class DeliveryWorker:
                 except Exception:  # the leases expire and the deliveries are retried
                     log.warning("could not record %d webhook outcomes on stop", len(finished))
 
-    async def attempt(self, job: Job) -> Outcome:
+    async def attempt(self, job: Job, slot: int = 0) -> Outcome:
         timestamp = int(self.clock.timestamp())
         message_id = public_event_id(job.event_id)
         body = job.body.encode()
@@ -151,7 +151,7 @@ class DeliveryWorker:
             (b"webhook-id", message_id.encode()),
             (b"webhook-timestamp", str(timestamp).encode()),
             (b"webhook-signature", signatures.encode()),
-        ], body)
+        ], body, slot)
         attempted_at = self.clock.now()
         next_at = None
         if not answer.ok:
