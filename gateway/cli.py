@@ -480,5 +480,21 @@ def webhooks_test(endpoint_id: Annotated[str, typer.Argument(help="The endpoint'
          f"Queued {event_id}; a worker delivers it (gateway worker, or WEBHOOK_WORKER=inline).")
 
 
+@webhooks_app.command("listen")
+def webhooks_listen(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 9000,
+    secret: Annotated[str | None, typer.Option(
+        envvar="MAKEPAY_WEBHOOK_SECRET", help="The endpoint's whsec_ secret, to check "
+        "signatures.")] = None,
+) -> None:
+    """A local receiver for trying webhooks: prints each one it gets."""
+    from gateway.webhook.listen import listen
+
+    try:
+        asyncio.run(listen(port, secret, typer.echo))
+    except KeyboardInterrupt:
+        pass
+
+
 def main() -> None:
     app()
