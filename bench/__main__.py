@@ -450,7 +450,7 @@ class Bench:
             lines.append(f"{'8 webhook delivery (one worker, local receiver)':<44}"
                          f"{d.rate:>9,.0f}  deliveries/s: {d.delivered:,} of {d.events:,} "
                          f"events in {d.seconds:.1f}s, concurrency {d.concurrency}, "
-                         f"receiver counted {d.received:,}")
+                         f"{d.cpu_us:,.0f} us worker CPU each, receiver counted {d.received:,}")
         elif self.wanted("8"):
             lines.append(f"{'8 webhook delivery':<44}{'not run':>45}")
         lines.append("-" * 120)
