@@ -338,6 +338,8 @@ def create_portal_link(
     as_json: JsonFlag = False,
 ) -> None:
     """Sign a portal link for a customer, as the merchant API does, and print it."""
+    from gateway.event.payloads import portal_link_object
+    from gateway.event.service import EventService, Source
     from gateway.keys import Keys
     from gateway.kit.time import SystemClock, iso_ms
     from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
@@ -354,10 +356,14 @@ def create_portal_link(
                 session, clock, PortalLinkSigner(settings.portal_signing_secrets, clock),
                 store, Keys(settings.redis_key_prefix), settings.portal_base_url,
                 settings.clock_skew_seconds)
-            return await service.issue(company, customer, expires_in=expires_in,
-                                       allow_expired=settings.is_development)
+            issued = await service.issue(company, customer, expires_in=expires_in,
+                                         allow_expired=settings.is_development)
         finally:
             await store.close()
+        await EventService(session, clock).emit(  # an operator's link is an event too
+            issued.company_id, "portal_link.created", Source.system,
+            portal_link_object(issued.customer, issued.expires_at))
+        return issued
 
     issued = run_in_session(settings, as_json, work)
     expires_at = iso_ms(issued.expires_at)
