@@ -121,7 +121,9 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+        # A 2xx whose answer did not finish within the deadline is a failure too.
+        return self.error is None and self.status_code is not None and (
+            200 <= self.status_code < 300)
 
 
 class Sender:
