@@ -360,6 +360,29 @@ async def test_a_message_fades_after_a_while_but_not_while_pointed_at(
     await expect(page.get_by_role("button", name="Dismiss message")).to_have_count(0)
 
 
+async def test_the_message_does_not_move_when_motion_is_reduced(
+    server: Server, open_page: Callable[..., Any]
+) -> None:
+    customer = await server.create_customer("Ada Lovelace")
+    page: Page = await open_page()
+    await page.emulate_media(reduced_motion="reduce")
+    await page.goto(await server.portal_url(customer))
+    await page.get_by_role("button", name="Edit display name").click()
+    transitions = await page.evaluate_handle("""() => {
+        const started = [];
+        document.addEventListener("transitionrun", (event) => {
+            if (event.target.closest("#notice")) started.push(event.propertyName);
+        });
+        return started;
+    }""")
+    await page.get_by_role("button", name="Save").click()
+    await expect_message(page, "Display name saved.")
+    await page.get_by_role("button", name="Dismiss message").click()
+    await expect(page.get_by_text("Display name saved.")).to_have_count(0)
+
+    assert await transitions.json_value() == []
+
+
 async def test_the_message_never_covers_the_focused_control(
     server: Server, open_page: Callable[..., Any]
 ) -> None:
