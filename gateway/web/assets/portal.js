@@ -194,6 +194,7 @@ let focusBeforeNotice = null;
 function notify(message, tone = "success") {
   const token = ++noticeToken;
   window.clearTimeout(noticeTimer);
+  // Emptied first so that the same message twice is read twice.
   noticeText.textContent = "";
   window.setTimeout(() => {
     if (token !== noticeToken) return;
