@@ -65,7 +65,7 @@ class TeamService:
         if len(normalized) > MAX_EMAIL_LENGTH:
             raise BadRequest(f"The email is limited to {MAX_EMAIL_LENGTH} characters.")
         Passwords.check_policy(password)
-        name = validate.text(name, "name", max_length=200) or None
+        name = (validate.display_text(name, "name", max_length=200) or None) if name else None
         if await self.users.get_by_email(normalized) is not None:
             raise Conflict("A user with this email already exists.")
         user = User(id=new_uuid(), email=normalized, name=name,

@@ -33,6 +33,37 @@ def text(value: str | None, field: str, *, max_length: int, min_length: int = 0)
     return cleaned
 
 
+# What a person never means to type into a name that other people read: control
+# characters (Cc: NUL, bell, tab, newlines), format characters (Cf: the direction
+# overrides and isolates U+202A-202E and U+2066-2069, which make "evil\u202eoc.yap"
+# display as "evilpay.co", zero-width spaces and joiners, the byte order mark), line
+# and paragraph separators (Zl, Zp: U+2028, U+2029, a new line wherever the text is
+# shown), and lone surrogates (Cs: not text at all, no database can store them).
+_REFUSED_IN_NAMES = {
+    "Cc": "control characters",
+    "Cf": "invisible formatting or text-direction characters",
+    "Zl": "line separators",
+    "Zp": "paragraph separators",
+    "Cs": "lone surrogates",
+}
+
+
+def display_text(value: str, field: str, *, max_length: int, min_length: int = 0) -> str:
+    """The one check for a name a person types and others read (a customer's display
+    name, a company's portal branding, comments): trimmed, 1 character per code point,
+    without the characters above. The error names the field and the offending code
+    point, so the client can show which character to remove."""
+    cleaned = value.strip()
+    for ch in cleaned:
+        refused = _REFUSED_IN_NAMES.get(unicodedata.category(ch))
+        if refused is not None:
+            raise BadRequest(f"{field} must not contain {refused} (found U+{ord(ch):04X}).",
+                             field=field)
+    if not min_length <= len(cleaned) <= max_length:
+        raise BadRequest(f"{field} must be {min_length}-{max_length} characters.", field=field)
+    return cleaned
+
+
 def client_id(value: str | None) -> str | None:
     cleaned = text(value, "clientId", max_length=200)
     return cleaned or None
