@@ -17,7 +17,7 @@ from starlette.routing import Route
 from gateway.api_key.service import ApiKeyService
 from gateway.body_limit import BodyLimitMiddleware
 from gateway.config import Settings, load_settings
-from gateway.db import create_engine, create_session_factory
+from gateway.db import create_engine, create_session_factory, loggable
 from gateway.errors import GatewayError
 from gateway.graphql.errors import as_gateway_error
 from gateway.graphql.schema import create_schema
@@ -78,7 +78,7 @@ async def gateway_error_handler(request: Request, exc: Exception) -> Response:
     if error is None:
         request_id = request.headers.get("x-request-id", "")
         log.error("unhandled error on %s %s (request %s)", request.method, request.url.path,
-                  request_id, exc_info=exc)
+                  request_id, exc_info=loggable(exc))
         return JSONResponse(
             {"ok": False, "error": {"code": "INTERNAL",
                                     "message": f"Internal error. Request id: {request_id}."}},

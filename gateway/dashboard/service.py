@@ -146,6 +146,8 @@ class SignInService:
         same work, and counts against both the client IP and the account."""
         if len(email) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
             raise BadRequest("The email or the password is too long.")
+        if validate.NUL in email:  # the one text of the body that reaches a statement
+            raise validate.nul_refusal("The email")
         await self.limiter.ensure_not_blocked(client_ip)
         email = login_email(email)
         await self.limiter.ensure_login_allowed(email)

@@ -12,6 +12,24 @@ from gateway.errors import BadRequest
 
 MAX_METADATA_BYTES = 8 * 1024
 MAX_METADATA_KEYS = 50
+# PostgreSQL's text types cannot hold U+0000; no argument has a use for it.
+NUL = "\x00"
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether a JSON value holds a NUL in any string, object keys included."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(NUL in key or holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(item) for item in value)
+    return False
+
+
+def nul_refusal(where: str) -> BadRequest:
+    return BadRequest(f"{where} contains a NUL character (U+0000), which no text argument "
+                      "accepts: remove it.")
 
 
 def email(value: str) -> str:
