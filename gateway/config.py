@@ -64,7 +64,11 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
     session_cookie_secure: bool | None = None
+    # Sign-in limits (rate_limit/sign_in.py): past the per-account budget attempts are
+    # slowed down, never refused; past the per-(account, IP) one, refused.
     rate_limit_login_failures_per_account: int = Field(default=10, ge=1)
+    rate_limit_login_failures_per_account_and_ip: int = Field(default=5, ge=1)
+    login_slowdown_seconds: float = Field(default=2.0, ge=0, le=30)
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65536, ge=1024, le=1024 * 1024)
     password_hash_parallelism: int = Field(default=4, ge=1, le=16)

@@ -40,3 +40,6 @@ class Keys:
 
     def login_failures(self, email: str) -> str:
         return f"{self.prefix}:rl:loginfail:{_digest(email.lower())}"
+
+    def login_failures_from(self, email: str, client_ip: str) -> str:
+        return f"{self.prefix}:rl:loginfail:{_digest(email.lower())}:ip:{client_ip}"
