@@ -190,3 +190,15 @@ async def test_the_attack_repros_log_nothing_about_customers(
     for customer_data in ("buyer@example.com", "client_1042", "Ada Lovelace", "Traceback"):
         assert customer_data not in logged
     assert errors_logged(caplog) == []
+
+
+@pytest.mark.parametrize("customer_id", ["cus_%00", "%00", "b834dd77-69b8-41a9-a4b6-95bc9dd14c2d%00"])
+async def test_a_nul_in_a_rest_route_s_customer_id_is_a_bad_request(
+    tenant: Tenant, customer_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await tenant.gw.client.post(
+        f"/api/partner/v1/makepay/customers/{customer_id}/portal", headers=tenant.api_key)
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"
+    assert errors_logged(caplog) == []
