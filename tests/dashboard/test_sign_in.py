@@ -259,6 +259,21 @@ class TestBruteForce:
         assert (await login(gw, "second@example.com", PASSWORD,
                             headers=from_ip(1))).status_code == 200
 
+    async def test_an_ipv6_client_s_64_block_is_one_address(
+        self, start_dashboard: Callable[..., Any]
+    ) -> None:
+        gw = await start_dashboard(rate_limit_login_failures_per_account_and_ip=2, **PROXY)
+        await create_user(gw)
+        for n in range(2):
+            failed = await login(gw, OWNER, "wrong password number",
+                                 headers=from_ip(f"2001:db8:1:2::{n + 1:x}"))
+            assert failed.status_code == 401
+
+        same_block = await login(gw, OWNER, PASSWORD, headers=from_ip("2001:db8:1:2:ffff::9"))
+        next_block = await login(gw, OWNER, PASSWORD, headers=from_ip("2001:db8:1:3::1"))
+
+        assert (same_block.status_code, next_block.status_code) == (429, 200)
+
     async def test_concurrent_guesses_cannot_overrun_the_account_and_ip_budget(
         self, start_dashboard: Callable[..., Any]
     ) -> None:
