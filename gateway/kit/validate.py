@@ -17,13 +17,20 @@ NUL = "\x00"
 
 
 def holds_nul(value: Any) -> bool:
-    """Whether a JSON value holds a NUL in any string, object keys included."""
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(NUL in key or holds_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(holds_nul(item) for item in value)
+    """Whether a JSON value holds a NUL in any string, object keys included. Walked
+    with a stack, not recursion: a client's JSON may nest 1,024 deep."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            if any(NUL in key for key in item if isinstance(key, str)):
+                return True
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 

@@ -9,6 +9,7 @@ import logging
 import uuid
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
@@ -202,3 +203,17 @@ async def test_a_nul_in_a_rest_route_s_customer_id_is_a_bad_request(
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "BAD_REQUEST"
     assert errors_logged(caplog) == []
+
+
+async def test_deeply_nested_variables_are_checked_without_failing(tenant: Tenant) -> None:
+    document = ("mutation($v: JSON) { createCustomer(input: {email: \"d@example.com\", "
+                "metadata: {deep: $v}}) { id } }")
+    depth = 1_000  # the JSON parser's limit is 1,024
+    body = (b'{"query": ' + orjson.dumps(document) + b', "variables": {"v": '
+            + b"[" * depth + b'"x\\u0000"' + b"]" * depth + b"}}")
+
+    response = await tenant.gw.client.post(
+        "/graphql", content=body, headers={**tenant.api_key, "content-type": "application/json"})
+
+    assert error_codes(response.json()) == ["BAD_REQUEST"]
+    assert "NUL character" in response.json()["errors"][0]["message"]
