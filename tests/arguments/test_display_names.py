@@ -50,7 +50,7 @@ async def send(tenant: Tenant, entry: str, name: str) -> dict[str, Any]:
         response = await gw.gql(UPDATE_CUSTOMER, {"id": tenant.customer.uid, "name": name},
                                 tenant.api_key)
     else:
-        email = f"new{len(name)}{abs(hash(name))}@example.com"
+        email = f"new.{name.encode().hex()}@example.com"
         response = await gw.gql(CREATE_CUSTOMER, {"name": name, "email": email}, tenant.api_key)
     body: dict[str, Any] = response.json()
     return body
