@@ -76,9 +76,9 @@ class MemoryStore:
         if not guard.allowed:
             return GateResult(guard, (), None)
         values = tuple(self._int(key) for key in gate.reads)
-        stopped = gate.stop_at is not None and values and values[0] is not None \
-            and values[0] >= gate.stop_at
-        if stopped or gate.spend is None:
+        first = values[0] if values else None
+        if gate.spend is None or (gate.stop_at is not None and first is not None
+                                  and first >= gate.stop_at):
             return GateResult(guard, values, None)
         return GateResult(guard, values, decision(gate.spend, now, *self._gcra(gate.spend, now, 1)))
 

@@ -81,7 +81,9 @@ class RedisStore:
     at once; then one call probes, and its success closes the breaker. Refused
     connections fail fast anyway; what the breaker saves is the timeouts."""
 
-    def __init__(self, url: str, cooldown: float = 2.0, clock: Clock | None = None) -> None:
+    def __init__(self, url: str, cooldown: float = 2.0, clock: Clock | None = None, *,
+                 max_connections: int = MAX_CONNECTIONS,
+                 keep_script_connections: int = KEEP_SCRIPT_CONNECTIONS) -> None:
         # Fail fast when Redis is away: callers degrade (rate limits fail open) rather
         # than hold a request for seconds.
         self.redis: Redis = Redis.from_url(
@@ -90,9 +92,9 @@ class RedisStore:
             socket_connect_timeout=REPLY_TIMEOUT_SECONDS,
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
             health_check_interval=30,
-            max_connections=MAX_CONNECTIONS,
+            max_connections=max_connections,
         )
-        self._connections = ScriptConnections(self.redis.connection_pool, KEEP_SCRIPT_CONNECTIONS)
+        self._connections = ScriptConnections(self.redis.connection_pool, keep_script_connections)
         self._rate_script = _Script(self.redis, self._connections, "rate")
         self._gate_script = _Script(self.redis, self._connections, "gate")
         self._raise_to = _Script(self.redis, self._connections, "raise_to")

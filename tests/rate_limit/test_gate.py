@@ -3,6 +3,7 @@ script and from the in-memory store: each test runs on both."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -193,3 +194,24 @@ async def test_connections_redis_closed_are_replaced_without_an_error(
     assert result.rate is not None
     assert (result.rate.allowed, result.rate.remaining) == (True, 0)  # the second of two
     assert not store.circuit_open
+
+
+async def test_scripts_and_commands_share_one_connection_limit(private_redis: PrivateRedis) -> None:
+    """The connections kept for scripts come out of the client's pool: together with
+    the plain commands' they never exceed its limit."""
+    store = RedisStore(private_redis.url, max_connections=4, keep_script_connections=2)
+    watcher = Redis.from_url(private_redis.url)
+    try:
+        await asyncio.gather(
+            *(store.rate_hit(f"limit:{i}", 5) for i in range(8)),
+            *(store.get(f"limit:{i}") for i in range(8)),
+            return_exceptions=True)  # past the limit a call fails: the limit holds
+        clients = await watcher.client_list(_type="normal")
+        assert len(clients) - 1 <= 4, clients  # the watcher's own is the 1
+        # Kept or returned to the pool, the connections still serve calls afterwards.
+        await asyncio.sleep(store.cooldown)
+        assert (await store.rate_hit("limit:after", 5)).allowed
+        assert await store.get("limit:after") is not None
+    finally:
+        await watcher.aclose()
+        await store.close()
