@@ -11,10 +11,10 @@ from functools import partial
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError
-from redis.retry import Retry
 
 from gateway.kit.time import Clock, SystemClock
 from gateway.store.base import (
@@ -90,6 +90,9 @@ class RedisStore:
             url,
             socket_timeout=None,  # the deadline is REPLY_TIMEOUT_SECONDS around each call
             socket_connect_timeout=REPLY_TIMEOUT_SECONDS,
+            # One retry of a plain command after a connection error (a connection
+            # Redis closed while idle). The asyncio Retry: redis.retry.Retry, given to
+            # the asyncio client, returns the coroutine unawaited and never retries.
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
             health_check_interval=30,
             max_connections=max_connections,

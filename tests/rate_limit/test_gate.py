@@ -182,6 +182,7 @@ async def test_connections_redis_closed_are_replaced_without_an_error(
     if not isinstance(store, RedisStore):
         pytest.skip("only Redis has connections to lose")
     await check(store, gate(gw))  # a connection open and idle
+    await store.get("anything")  # and one of the plain commands'
     client = Redis.from_url(private_redis.url)
     try:
         killed = await client.client_kill_filter(_type="normal", skipme=True)
@@ -193,6 +194,7 @@ async def test_connections_redis_closed_are_replaced_without_an_error(
 
     assert result.rate is not None
     assert (result.rate.allowed, result.rate.remaining) == (True, 0)  # the second of two
+    assert await store.get("anything") is None  # retried on a new connection
     assert not store.circuit_open
 
 
