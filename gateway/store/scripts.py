@@ -16,5 +16,3 @@ def script_source(name: str) -> str:
     parts = [*_LIBRARY[name], name]
     return "\n".join(lua.joinpath(f"{part}.lua").read_text(encoding="utf-8") for part in parts)
 
-
-SCRIPT_NAMES = tuple(_LIBRARY)
