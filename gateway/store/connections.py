@@ -28,24 +28,31 @@ class ScriptConnections:
     client's commands and the scripts together. A connection beyond `keep` idle ones
     goes back to the pool.
 
-    A command is sent and its reply read, with one retry after a connection error (a
-    connection the server closed while idle costs nothing, so no PING is sent first
-    after an idle spell). A connection that fails or is interrupted is disconnected
-    before it goes back to the pool; a reply that is an error (NOSCRIPT, a script
-    error) leaves it in a clean state, so it stays here. Timeouts are the caller's
-    (RedisStore._call wraps each call in one deadline), not the connection's."""
+    A command is sent and its reply read, with one retry after a connection error or
+    a timeout (a connection the server closed while idle costs nothing, so no PING is
+    sent first after an idle spell). A connection that fails or is interrupted is
+    disconnected before it goes back to the pool; a reply that is an error
+    (NOSCRIPT, a script error) leaves it in a clean state, so it stays here.
 
-    def __init__(self, pool: ConnectionPool, keep: int) -> None:
+    Each round trip (connecting with its handshake, and each attempt's send and
+    reply) has the deadline `timeout`, passed explicitly as a timeout around it
+    rather than as the connection's socket timeout: redis-py's
+    read_response(timeout=None) falls back to the socket timeout today and is marked
+    to mean "no timeout" in its next major version, and a socket timeout on a send
+    costs a task per command."""
+
+    def __init__(self, pool: ConnectionPool, keep: int, timeout: float) -> None:
         self.pool = pool
         self.keep = keep
+        self.timeout = timeout
         self.idle: list[AbstractConnection] = []
 
     async def execute(self, *args: Any) -> Any:
-        conn = self.idle.pop() if self.idle else await self.pool.get_connection()  # type: ignore[no-untyped-call]
+        conn = self.idle.pop() if self.idle else await self._connection()
         try:
             try:
                 reply = await self._send(conn, args)
-            except (RedisConnectionError, RedisTimeoutError):
+            except (RedisConnectionError, RedisTimeoutError, TimeoutError):
                 # One retry after a short backoff, as the client's Retry setting.
                 await conn.disconnect()
                 await asyncio.sleep(RETRY_BACKOFF_SECONDS)
@@ -59,12 +66,17 @@ class ScriptConnections:
         await self._put_back(conn)
         return reply
 
-    @staticmethod
-    async def _send(conn: AbstractConnection, args: tuple[Any, ...]) -> Any:
-        # No health check (a PING after an idle spell): a closed connection is
-        # retried instead. send_command connects a disconnected connection first.
-        await conn.send_command(*args, check_health=False)
-        return await conn.read_response()
+    async def _connection(self) -> AbstractConnection:
+        async with asyncio.timeout(self.timeout):
+            conn: AbstractConnection = await self.pool.get_connection()  # type: ignore[no-untyped-call]
+        return conn
+
+    async def _send(self, conn: AbstractConnection, args: tuple[Any, ...]) -> Any:
+        async with asyncio.timeout(self.timeout):
+            # No health check (a PING after an idle spell): a closed connection is
+            # retried instead. send_command connects a disconnected connection first.
+            await conn.send_command(*args, check_health=False)
+            return await conn.read_response()
 
     async def _put_back(self, conn: AbstractConnection) -> None:
         if len(self.idle) < self.keep:

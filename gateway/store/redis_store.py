@@ -32,11 +32,9 @@ from gateway.store.scripts import script_source
 log = logging.getLogger("gateway.store")
 T = TypeVar("T")
 
-# Every call's deadline, from sending its command to reading its reply (connecting
-# and one retry included). Passed explicitly, as a timeout around the call, rather
-# than as the connections' socket timeout: redis-py's read_response(timeout=None)
-# falls back to the socket timeout today and is marked to mean "no timeout" in its
-# next major version, and a socket timeout on a send costs a task per command.
+# The deadline of a round trip to Redis: connecting, or a command and its reply.
+# Passed explicitly, as a timeout around the round trip (see ScriptConnections),
+# never as the connections' socket timeout.
 REPLY_TIMEOUT_SECONDS = 1.0
 # The one connection limit: the pool's, covering the client's commands and the
 # connections kept for scripts (ScriptConnections) together.
@@ -64,7 +62,8 @@ class _Script:
         try:
             return await self.connections.execute("EVALSHA", self.script.sha, len(keys), *keys, *args)
         except NoScriptError:
-            self.script.sha = await self.client.script_load(self.script.script)
+            async with asyncio.timeout(REPLY_TIMEOUT_SECONDS):
+                self.script.sha = await self.client.script_load(self.script.script)
             return await self.connections.execute("EVALSHA", self.script.sha, len(keys), *keys, *args)
 
 
@@ -88,7 +87,7 @@ class RedisStore:
         # than hold a request for seconds.
         self.redis: Redis = Redis.from_url(
             url,
-            socket_timeout=None,  # the deadline is REPLY_TIMEOUT_SECONDS around each call
+            socket_timeout=None,  # REPLY_TIMEOUT_SECONDS around each round trip instead
             socket_connect_timeout=REPLY_TIMEOUT_SECONDS,
             # One retry of a plain command after a connection error (a connection
             # Redis closed while idle). The asyncio Retry: redis.retry.Retry, given to
@@ -97,7 +96,8 @@ class RedisStore:
             health_check_interval=30,
             max_connections=max_connections,
         )
-        self._connections = ScriptConnections(self.redis.connection_pool, keep_script_connections)
+        self._connections = ScriptConnections(self.redis.connection_pool, keep_script_connections,
+                                              REPLY_TIMEOUT_SECONDS)
         self._rate_script = _Script(self.redis, self._connections, "rate")
         self._gate_script = _Script(self.redis, self._connections, "gate")
         self._raise_to = _Script(self.redis, self._connections, "raise_to")
@@ -138,8 +138,7 @@ class RedisStore:
     async def _call(self, command: Callable[[], Awaitable[T]]) -> T:
         self._before()
         try:
-            async with asyncio.timeout(REPLY_TIMEOUT_SECONDS):
-                result = await command()
+            result = await command()
         except (RedisError, TimeoutError) as exc:
             raise self._failed(exc) from exc
         self._succeeded()
@@ -216,27 +215,35 @@ class RedisStore:
                  if spend is not None and len(raw) > 2 + n else None)
         return GateResult(guarded, values, spent)
 
+    async def _plain(self, command: Callable[[], Awaitable[T]]) -> T:
+        """A plain command of the client (the pool, its retry), within one deadline:
+        connecting if needed, the command, its reply and the one retry."""
+        async def timed() -> T:
+            async with asyncio.timeout(REPLY_TIMEOUT_SECONDS):
+                return await command()
+        return await self._call(timed)
+
     async def get(self, key: str) -> bytes | None:
-        value = await self._call(lambda: self.redis.get(key))
+        value = await self._plain(lambda: self.redis.get(key))
         return value.encode() if isinstance(value, str) else value
 
     async def set(self, key: str, value: bytes | str, ttl: int) -> None:
-        await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl)))
+        await self._plain(lambda: self.redis.set(key, value, ex=max(1, ttl)))
 
     async def set_nx(self, key: str, value: bytes | str, ttl: int) -> bool:
-        return bool(await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl), nx=True)))
+        return bool(await self._plain(lambda: self.redis.set(key, value, ex=max(1, ttl), nx=True)))
 
     async def set_xx(self, key: str, value: bytes | str, ttl: int) -> bool:
-        return bool(await self._call(lambda: self.redis.set(key, value, ex=max(1, ttl), xx=True)))
+        return bool(await self._plain(lambda: self.redis.set(key, value, ex=max(1, ttl), xx=True)))
 
     async def delete(self, *keys: str) -> None:
         if not keys:
             return
-        await self._call(lambda: self.redis.delete(*keys))
+        await self._plain(lambda: self.redis.delete(*keys))
 
     async def ping(self) -> bool:
         try:
-            return bool(await self._call(self.redis.ping))
+            return bool(await self._plain(self.redis.ping))
         except StoreUnavailable:
             return False
 
