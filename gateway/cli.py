@@ -359,8 +359,8 @@ def create_portal_link(
     from gateway.keys import Keys
     from gateway.kit.time import SystemClock, iso_ms
     from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
-    from gateway.redis import create_store
     from gateway.signing.link import PortalLinkSigner
+    from gateway.store import create_store
 
     settings = settings_or_exit(as_json)
 
