@@ -12,7 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.db import loggable
 from gateway.errors import GatewayError, Unavailable
-from gateway.redis import StoreUnavailable
+from gateway.store import StoreUnavailable
 
 log = logging.getLogger("gateway.errors")
 
