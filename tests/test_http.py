@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
@@ -76,3 +77,28 @@ async def test_logs_never_carry_secrets_or_signed_links(gw: Gateway, caplog: pyt
     assert headers["x-makecrypto-key-secret"] not in logged
     assert signature not in logged
     assert "signature=" not in logged
+
+
+@pytest.mark.parametrize("forged", ["zz) FORGED-LOG-TEXT user=admin (x", "a" * 65, "caf\u00e9", ""])
+async def test_a_malformed_request_id_is_replaced_and_never_logged(
+    gw: Gateway, caplog: pytest.LogCaptureFixture, forged: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+
+    response = await gw.client.post("/graphql", json={"query": "{ __typename }"},
+                                    headers={"x-request-id": forged.encode()})
+
+    request_id = response.headers["x-request-id"]
+    assert re.fullmatch("[0-9a-f]{32}", request_id)
+    access = [r for r in caplog.records if r.name == "gateway.access"]
+    assert [getattr(r, "request_id", None) for r in access] == [request_id]
+    logged = "\n".join(record.getMessage() + " " + str(vars(record)) for record in caplog.records)
+    if forged:
+        assert forged not in logged
+        assert forged.encode().decode("latin-1") not in logged
+
+
+async def test_a_well_formed_request_id_is_kept(gw: Gateway) -> None:
+    response = await gw.client.get("/healthz", headers={"x-request-id": "trace-42-Ab"})
+
+    assert response.headers["x-request-id"] == "trace-42-Ab"
