@@ -7,18 +7,19 @@ subclass applies the same setting to httptools, so one limit (MAX_HEADER_BYTES, 
 to uvicorn as `h11_max_incomplete_event_size`) holds with either implementation. A head
 over it is answered 431 and its connection closed, before any of the gateway runs.
 
-Two counts, because httptools hands over a header only once it is complete:
-- the exact size of a complete head, from the url and header callbacks, checked when
-  the head ends (a large head sent in one write arrives in one read);
-- the bytes of reads that fell wholly inside an unfinished head, checked after each
-  read, so a head that never ends (one endless header) is cut off too. Counting only
-  whole reads never blames a request for its predecessor's body.
+Two checks, because httptools hands over a header only once it is complete:
+- when a head ends, its size (request target and headers), measured only when the
+  reads it came in could hold more than the limit: a large head sent in one write
+  arrives in one read, and most requests are far smaller than any read;
+- after each read that fell wholly inside an unfinished head, the bytes of such reads,
+  so a head that never ends (one endless header) is cut off too. Counting only whole
+  reads never blames a request for its predecessor's body.
 
 Relies on uvicorn internals, checked with uvicorn 0.54.0 and httptools 0.9.0:
 `uvicorn.protocols.http.httptools_impl.HttpToolsProtocol`, its constructor's
-arguments, its parser callbacks `on_message_begin`, `on_url`, `on_header` and
-`on_headers_complete` (which starts the ASGI task with `self.app`), `data_received`,
-`transport` and `config.h11_max_incomplete_event_size`. Nothing else in the gateway
+arguments, its parser callbacks `on_message_begin` and `on_headers_complete` (which
+starts the ASGI task with `self.app`), the `url` and `headers` they fill,
+`data_received`, `transport` and `config.h11_max_incomplete_event_size`. Nothing else in the gateway
 imports uvicorn's protocol modules; tests/operations/test_http_server.py runs real
 servers with this protocol and fails if an upgrade changes any of them."""
 
@@ -64,26 +65,26 @@ class GatewayHttpProtocol(HttpToolsProtocol):
         self.max_head_bytes: int = config.h11_max_incomplete_event_size or DEFAULT_MAX_HEAD_BYTES
         self.head_open = False  # between a request's first byte and the end of its head
         self.heads_begun = 0
-        self.head_bytes = 0  # the exact size of the head's complete parts
-        self.head_read_bytes = 0  # reads that fell wholly inside the open head
+        self.head_span_bytes = 0  # earlier reads the open head was in, from its first byte's
+        self.head_inner_bytes = 0  # earlier reads that fell wholly inside the open head
+        self.read_bytes = 0  # the size of the read being parsed
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self.head_open = True
         self.heads_begun += 1
-        self.head_bytes = self.head_read_bytes = 0
+        self.head_span_bytes = self.head_inner_bytes = 0
 
-    def on_url(self, url: bytes) -> None:
-        super().on_url(url)
-        self.head_bytes += len(url)
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        super().on_header(name, value)
-        self.head_bytes += len(name) + len(value) + _HEADER_FRAMING
+    def head_bytes(self) -> int:
+        return len(self.url) + sum(len(name) + len(value) + _HEADER_FRAMING
+                                   for name, value in self.headers)
 
     def on_headers_complete(self) -> None:
         self.head_open = False
-        if self.head_bytes <= self.max_head_bytes:
+        # The head is no larger than the reads it came in, so a small request (almost
+        # every one) is not measured.
+        if (self.head_span_bytes + self.read_bytes <= self.max_head_bytes
+                or self.head_bytes() <= self.max_head_bytes):
             super().on_headers_complete()
             return
         # The request goes through uvicorn's usual cycle (its body is read and dropped,
@@ -96,11 +97,15 @@ class GatewayHttpProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         open_before, begun_before = self.head_open, self.heads_begun
+        self.read_bytes = len(data)
         super().data_received(data)
-        if not (open_before and self.head_open and self.heads_begun == begun_before):
+        if not self.head_open:
             return
-        self.head_read_bytes += len(data)
-        if self.head_read_bytes > self.max_head_bytes and not self.transport.is_closing():
+        self.head_span_bytes += len(data)
+        if not (open_before and self.heads_begun == begun_before):
+            return
+        self.head_inner_bytes += len(data)
+        if self.head_inner_bytes > self.max_head_bytes and not self.transport.is_closing():
             self.head_open = False
             log.info("431 (request head over the limit, unfinished)", extra={"status": 431})
             self.transport.write(_RAW_RESPONSE)

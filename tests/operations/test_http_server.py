@@ -168,11 +168,18 @@ def test_a_body_sent_in_time_is_read(server: Server) -> None:
     server.new_lines()
 
 
-def test_a_head_over_the_limit_is_refused_with_431(server: Server) -> None:
-    # 100 KB of headers in one write: the head is complete, and too large.
-    headers = {f"x-padding-{i}": "a" * 1000 for i in range(100)}
+@pytest.mark.parametrize("pause", [False, True], ids=["one-write", "end-later"])
+def test_a_head_over_the_limit_is_refused_with_431(server: Server, pause: bool) -> None:
+    # 100 KB of headers in one write, or all but the blank line that ends them and that
+    # line a moment later (a small last read must not hide the large ones before it).
+    head = request_head("GET", "/graphql", {f"x-padding-{i}": "a" * 1000 for i in range(100)})
     with server.connect() as conn:
-        conn.sendall(request_head("GET", "/graphql", headers))
+        if pause:
+            conn.sendall(head[:-2])
+            time.sleep(0.2)
+            conn.sendall(head[-2:])
+        else:
+            conn.sendall(head)
         status, response_headers, body = read_response(conn)
         assert conn.recv(65536) == b""  # and the connection is closed
 
