@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 
@@ -102,3 +103,20 @@ async def test_a_well_formed_request_id_is_kept(gw: Gateway) -> None:
     response = await gw.client.get("/healthz", headers={"x-request-id": "trace-42-Ab"})
 
     assert response.headers["x-request-id"] == "trace-42-Ab"
+
+
+def test_the_uvicorn_internals_the_head_limit_relies_on_are_there() -> None:
+    """gateway/http_protocol.py subclasses uvicorn's httptools protocol; an upgrade that
+    renames or reshapes what it relies on fails here by name (the process tests in
+    tests/operations/test_http_server.py check the behaviour)."""
+    from uvicorn.config import Config
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    assert list(inspect.signature(HttpToolsProtocol.__init__).parameters) == [
+        "self", "config", "server_state", "app_state", "_loop"]
+    for name in ("on_message_begin", "on_headers_complete", "data_received"):
+        assert callable(getattr(HttpToolsProtocol, name, None)), name
+    assert "self.url = " in inspect.getsource(HttpToolsProtocol.on_message_begin)
+    assert "self.headers.append((name, value))" in inspect.getsource(HttpToolsProtocol.on_header)
+    assert "app = self.app" in inspect.getsource(HttpToolsProtocol.on_headers_complete)
+    assert Config(app="gateway.asgi:app", h11_max_incomplete_event_size=1).h11_max_incomplete_event_size == 1
