@@ -31,12 +31,12 @@ from gateway.metrics import RequestMetrics, metrics_endpoint
 from gateway.middleware import RequestMiddleware
 from gateway.middleware import request_id as scope_request_id
 from gateway.rate_limit.limiter import RateLimiter
-from gateway.redis import Store, StoreUnavailable, create_store
 from gateway.rest import auth as auth_routes
 from gateway.rest import dashboard as dashboard_routes
 from gateway.rest.partner import create_portal_link
 from gateway.signing.link import PortalLinkSigner
 from gateway.state import State
+from gateway.store import Store, StoreUnavailable, create_store
 from gateway.web.page import portal_routes
 
 log = logging.getLogger("gateway")

@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_json: bool = False
-    api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    api_key_cache_seconds: float = Field(default=30.0, ge=0, le=3600)  # see api_key/revocation.py
     # Dashboard sign-in (docs/dashboard.md). Argon2id defaults are RFC 9106's
     # low-memory profile; tests lower them, production should not.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
