@@ -8,8 +8,8 @@ typed principal or the contract's refusal (a GatewayError):
 - `team_manager(company_id)`: a dashboard session (cookie plus x-csrf-token) with
   settings.manage on the company -> LinkPrincipal.
 - `link_manager(company_id)`: either of those two; a key implies its company ->
-  LinkPrincipal. `link_issuer` is the same for createPortalLink, with its fast path,
-  and `key_link_issuer` the partner route's: an API key only.
+  LinkPrincipal. `link_issuer` is the same for createPortalLink, with its fast path
+  (`key_only` for the partner route, which takes an API key only).
 - `signed_in()`: a live dashboard session, whatever its teams -> DashboardSession.
 - `portal(budget)`: the signed portal link (x-makepay-portal) -> PortalAccess.
 
@@ -72,6 +72,9 @@ class Caller:
     """One request's caller. The database session and each principal are made on
     first use, so a request that needs neither pays for neither; `close` ends the
     session, if one was made."""
+
+    __slots__ = ("_client_ip", "_merchant", "_portal", "_prepaid", "_read_only", "_session",
+                 "_signed", "request", "response_headers", "state")
 
     def __init__(self, request: HTTPConnection, state: State) -> None:
         self.request = request
@@ -162,17 +165,19 @@ class Caller:
             return await self.team_manager(company_id)
         raise Unauthenticated()
 
-    async def link_issuer(self, company_id: str | None = None) -> LinkPrincipal:
-        """link_manager for createPortalLink. Its fast path: a key the in-process cache
-        accepts costs one store round trip, the IP's failure budget and the key's link
-        budget checked together (the principal says the budget is spent).
+    async def link_issuer(self, company_id: str | None = None, *,
+                          key_only: bool = False) -> LinkPrincipal:
+        """link_manager for createPortalLink (`key_only`: an API key only, as the
+        partner route takes; a cookie does not stand in for it). Its fast path: a key
+        the in-process cache accepts costs one store round trip, the IP's failure
+        budget and the key's link budget checked together (the principal says the
+        budget is spent).
 
-        Anything else takes link_manager: a cache miss, a wrong secret, or a companyId
-        that is not the key's. So a failure is still counted, and an IP past its budget
-        still gets 429 before its key is looked up."""
-        headers = self.request.headers
-        if self._merchant is None and KEY_ID_HEADER in headers:
-            state = self.state
+        Anything else takes the full path: a missing key, a cache miss, a wrong secret,
+        or a companyId that is not the key's. So a failure is still counted, and an IP
+        past its budget still gets 429 before its key is looked up."""
+        if self._merchant is None:
+            state, headers = self.state, self.request.headers
             principal = state.api_keys.authenticate_cached(
                 headers.get(KEY_ID_HEADER), headers.get(KEY_SECRET_HEADER))
             if principal is not None and (company_id is None or company_id == principal.company_id):
@@ -180,14 +185,10 @@ class Caller:
                     self.client_ip, principal.company_id, principal.rate_key)
                 self._merchant = principal
                 return LinkPrincipal(principal.company_id, principal.rate_key, True, decision)
+        if key_only:
+            merchant = await self.merchant()
+            return LinkPrincipal(merchant.company_id, merchant.rate_key)
         return await self.link_manager(company_id)
-
-    async def key_link_issuer(self) -> LinkPrincipal:
-        """link_issuer for an API key only (the partner route): without one, the
-        request is refused as a failed authentication, whatever cookie it carries."""
-        if KEY_ID_HEADER not in self.request.headers:
-            await self.merchant()  # raises Unauthenticated, counted against the IP
-        return await self.link_issuer()
 
     async def portal(self, budget: PortalBudget) -> PortalAccess:
         """The request's signed portal link (header x-makepay-portal), verified once,

@@ -44,6 +44,6 @@ def portal_link_response(issued: IssuedPortalLink, decision: RateDecision | None
 
 async def create_portal_link(request: Request) -> Response:
     state: State = request.app.state.gateway
-    issuer = await Caller(request, state).key_link_issuer()
+    issuer = await Caller(request, state).link_issuer(key_only=True)
     issued, decision = await issue_portal_link(state, issuer, request.path_params["customer_id"])
     return portal_link_response(issued, decision)
