@@ -7,13 +7,14 @@ typed principal or the contract's refusal (a GatewayError):
 - `merchant()`: an API key (x-makecrypto-key-id and -secret) -> ApiKeyPrincipal.
 - `team_manager(company_id)`: a dashboard session (cookie plus x-csrf-token) with
   settings.manage on the company -> LinkPrincipal.
-- `link_manager(company_id)`: either of those two; a key implies its company ->
+- `link_principal(company_id)`: either of those two; a key implies its company ->
   LinkPrincipal. `link_issuer` is the same for createPortalLink, with its fast path
   (`key_only` for the partner route, which takes an API key only).
 - `signed_in()`: a live dashboard session, whatever its teams -> DashboardSession.
 - `portal(budget)`: the signed portal link (x-makepay-portal) -> PortalAccess.
 
-Each principal is resolved once per request and kept for the rest of it."""
+An API key and a portal link are verified once per request and kept; a dashboard
+user's permission is read from the database every time it is asked for."""
 
 from __future__ import annotations
 
@@ -152,7 +153,7 @@ class Caller:
             company_id, session.user_id, SETTINGS_MANAGE)
         return LinkPrincipal(company_id, session.rate_key)
 
-    async def link_manager(self, company_id: str | None) -> LinkPrincipal:
+    async def link_principal(self, company_id: str | None) -> LinkPrincipal:
         """Who may create or revoke portal links: an API key (whose company is implied;
         a companyId, if sent, must be the key's own), or a dashboard session with
         settings.manage on companyId, which it must name."""
@@ -167,7 +168,7 @@ class Caller:
 
     async def link_issuer(self, company_id: str | None = None, *,
                           key_only: bool = False) -> LinkPrincipal:
-        """link_manager for createPortalLink (`key_only`: an API key only, as the
+        """link_principal for createPortalLink (`key_only`: an API key only, as the
         partner route takes; a cookie does not stand in for it). Its fast path: a key
         the in-process cache accepts costs one store round trip, the IP's failure
         budget and the key's link budget checked together (the principal says the
@@ -188,7 +189,7 @@ class Caller:
         if key_only:
             merchant = await self.merchant()
             return LinkPrincipal(merchant.company_id, merchant.rate_key)
-        return await self.link_manager(company_id)
+        return await self.link_principal(company_id)
 
     async def portal(self, budget: PortalBudget) -> PortalAccess:
         """The request's signed portal link (header x-makepay-portal), verified once,

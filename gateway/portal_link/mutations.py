@@ -32,7 +32,7 @@ class PortalLinkMutation:
         self, info: Info, customer_id: strawberry.ID, company_id: strawberry.ID | None = None
     ) -> PortalLinkRevocation:
         ctx = info.context
-        principal = await ctx.link_manager(company_id)
+        principal = await ctx.link_principal(company_id)
         service = portal_link_service(ctx.state, ctx.get_session)
         customer, cutoff = await service.revoke(principal.company_id, customer_id)
         return PortalLinkRevocation(customer_id=strawberry.ID(str(customer.id)),
