@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from gateway.api_key.revocation import checkable_key_id
 from gateway.api_key.service import ApiKeyPrincipal
 from gateway.dashboard.service import SETTINGS_MANAGE, TeamService
 from gateway.dashboard.sessions import CSRF_HEADER, SESSION_COOKIE, DashboardSession, SessionService
@@ -38,9 +39,9 @@ from gateway.kit.crypto import constant_time_equals
 from gateway.kit.net import client_ip
 from gateway.portal.access import PORTAL_HEADER, PortalAccess, portal_access_service
 from gateway.rate_limit.limiter import PortalBudget
-from gateway.redis import RateDecision
 from gateway.signing.link import SignedLink
 from gateway.state import State
+from gateway.store import RateDecision
 
 KEY_ID_HEADER = "x-makecrypto-key-id"
 KEY_SECRET_HEADER = "x-makecrypto-key-secret"  # noqa: S105 (a header name)
@@ -120,17 +121,20 @@ class Caller:
             self._session = None
 
     async def merchant(self) -> ApiKeyPrincipal:
-        """An API key, with the per-IP failure budget around its check: an IP past the
-        budget gets 429 before its key is looked up, and each failure is counted."""
+        """An API key, with the per-IP failure budget around its check (an IP past the
+        budget gets 429 before its key is looked up, and each failure is counted), and
+        the key's revocation mark read in the same store call (api_key/revocation.py)."""
         if self._merchant is None:
-            limiter = self.state.limiter
-            await limiter.ensure_not_blocked(self.client_ip)
-            headers = self.request.headers
+            state, headers = self.state, self.request.headers
+            key_id = headers.get(KEY_ID_HEADER)
+            revoked, _ = await state.limiter.api_key_checks(self.client_ip, checkable_key_id(key_id))
+            if revoked and key_id:
+                state.api_keys.revoked_elsewhere(key_id)
             try:
-                self._merchant = await self.state.api_keys.authenticate(
-                    headers.get(KEY_ID_HEADER), headers.get(KEY_SECRET_HEADER))
+                self._merchant = await state.api_keys.authenticate(
+                    key_id, headers.get(KEY_SECRET_HEADER))
             except Unauthenticated:
-                await limiter.record_auth_failure(self.client_ip)
+                await state.limiter.record_auth_failure(self.client_ip)
                 raise
         return self._merchant
 
@@ -171,21 +175,24 @@ class Caller:
         """link_principal for createPortalLink (`key_only`: an API key only, as the
         partner route takes; a cookie does not stand in for it). Its fast path: a key
         the in-process cache accepts costs one store round trip, the IP's failure
-        budget and the key's link budget checked together (the principal says the
-        budget is spent).
+        budget, the key's revocation mark and its link budget checked together (the
+        principal says the budget is spent).
 
         Anything else takes the full path: a missing key, a cache miss, a wrong secret,
-        or a companyId that is not the key's. So a failure is still counted, and an IP
-        past its budget still gets 429 before its key is looked up."""
+        a companyId that is not the key's, or a key another process revoked. So a
+        failure is still counted, and an IP past its budget still gets 429 before its
+        key is looked up."""
         if self._merchant is None:
             state, headers = self.state, self.request.headers
             principal = state.api_keys.authenticate_cached(
                 headers.get(KEY_ID_HEADER), headers.get(KEY_SECRET_HEADER))
             if principal is not None and (company_id is None or company_id == principal.company_id):
-                decision = await state.limiter.unblocked_link_creation(
-                    self.client_ip, principal.company_id, principal.rate_key)
-                self._merchant = principal
-                return LinkPrincipal(principal.company_id, principal.rate_key, True, decision)
+                revoked, decision = await state.limiter.api_key_checks(
+                    self.client_ip, principal.key_id, (principal.company_id, principal.rate_key))
+                if not revoked:
+                    self._merchant = principal
+                    return LinkPrincipal(principal.company_id, principal.rate_key, True, decision)
+                state.api_keys.revoked_elsewhere(principal.key_id)
         if key_only:
             merchant = await self.merchant()
             return LinkPrincipal(merchant.company_id, merchant.rate_key)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.errors import GatewayError, Unavailable
-from gateway.redis import StoreUnavailable
+from gateway.store import StoreUnavailable
 
 log = logging.getLogger("gateway.errors")
 

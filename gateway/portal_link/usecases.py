@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
 from gateway.principal import LinkPrincipal
-from gateway.redis import RateDecision
 from gateway.state import State
+from gateway.store import RateDecision
 
 
 def portal_link_service(state: State, sessions: Callable[[], AsyncSession]) -> PortalLinkService:

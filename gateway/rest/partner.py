@@ -12,8 +12,8 @@ from gateway.kit.time import iso_ms
 from gateway.portal_link.service import IssuedPortalLink
 from gateway.portal_link.usecases import issue_portal_link
 from gateway.principal import Caller
-from gateway.redis import RateDecision
 from gateway.state import State
+from gateway.store import RateDecision
 
 
 def portal_link_body(issued: IssuedPortalLink) -> dict[str, Any]:
