@@ -44,7 +44,7 @@ _OVER_LIMIT = "Syntax Error: Document contains more than"
 # A parsed document keeps every token (a linked list of Token objects, ~200 bytes
 # each with its node) besides the text; measured on 1,000-token documents.
 TOKEN_WEIGHT = 400
-MAX_CACHE_WEIGHT = 48 * 1024 * 1024
+MAX_CACHE_WEIGHT = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
