@@ -50,6 +50,8 @@ class Branch:
     maybe_leaves: list[Leaf | None] | None
     tags: list[str]
     scores: list[int | None]
+    grid: list[list[int | None]]
+    shelves: list[list[Leaf]] | None
 
     @strawberry.field
     def computed(self) -> str:
@@ -82,6 +84,7 @@ def branch(**overrides: Any) -> Branch:
     values: dict[str, Any] = {
         "label": "b", "leaf": leaf(1), "maybe_leaf": None, "leaves": [leaf(i) for i in range(5)],
         "maybe_leaves": [leaf(7), None], "tags": ["x", "y"], "scores": [1, None, 3],
+        "grid": [[1, None], [], [3]], "shelves": [[leaf(1), leaf(2)], []],
     }
     values.update(overrides)
     return Branch(**values)
@@ -120,6 +123,7 @@ SOURCES: dict[str, Any] = {
     "string_as_list": lambda: branch(tags="xy"),
     "null_in_leaf_list": lambda: branch(tags=["x", None]),
     "empty_lists": lambda: branch(leaves=[], maybe_leaves=[], tags=[], scores=[]),
+    "bad_list_of_lists": lambda: branch(grid=[[1], None], shelves=[[leaf(1), None]]),
     "none": lambda: None,
     "raises": lambda: (_ for _ in ()).throw(Boom("resolver failed")),
     "graphql_error": lambda: (_ for _ in ()).throw(GraphQLError("refused here")),
@@ -197,6 +201,12 @@ DOCUMENTS: dict[str, str] = {
     "resolver with arguments": "query($k: String!) { branch(kind: $k) { a: pick { name } "
                                "b: pick(n: 3, prefix: \"leaf\") { count } c: pick(n: -1) { name } "
                                "d: pick(n: 2, prefix: null) { at } } }",
+    "lists of lists": "query($k: String!) { branch(kind: $k) { grid shelves { name count } "
+                      "leaf { name } } }",
+    "directives on fragments": "query($k: String!, $on: Boolean!) { branch(kind: $k) { "
+                               "...B @include(if: $on) ... on Branch @skip(if: $on) { tags } "
+                               "leaf { ...L @skip(if: $on) name } } } "
+                               "fragment B on Branch { label } fragment L on Leaf { count }",
     "two mutations": "mutation($k: String!) { a: act(kind: $k) { label } "
                      "b: maybeAct(kind: $k) { tags } }",
 }
