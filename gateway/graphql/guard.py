@@ -4,6 +4,8 @@ Strawberry execution). GatewaySchema.execute calls `admit` first in both modes.
 
 In order, each cheaper than the next and none needing authentication:
 
+0. No variable holds a NUL character (graphql/arguments.py; literals are checked
+   by validation).
 1. The document's verdict (documents.py, cached per text): over the token limit or
    refused by the screen (analysis.screen) is charged to the client IP's failure
    budget (past it, the answer is RATE_LIMITED); a syntax or validation error is
@@ -49,6 +51,7 @@ from strawberry.types.graphql import OperationType
 
 from gateway.errors import BadRequest, GatewayError, RateLimited
 from gateway.graphql.analysis import Chosen, choose_operation, operation_label
+from gateway.graphql.arguments import refuse_nul_variables
 from gateway.graphql.cost import cost_error
 from gateway.graphql.documents import Prepared
 from gateway.metrics import OPERATION_SCOPE_KEY
@@ -105,6 +108,9 @@ async def admit(schema: GraphQLSchema, prepared: Prepared, operation_name: str |
                 allowed: Collection[OperationType], prechecks: dict[str, Precheck],
                 hide_suggestions: bool, spent: SpentBudgets) -> Admitted | ExecutionResult:
     """The operation to run, or the answer refusing it."""
+    nul = refuse_nul_variables(variables)
+    if nul is not None:
+        return ExecutionResult(data=None, errors=[nul])
     if prepared.refused:
         if context is not None:
             try:

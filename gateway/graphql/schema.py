@@ -42,6 +42,7 @@ from gateway.company.queries import CompanyQuery
 from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
 from gateway.graphql import guard
+from gateway.graphql.arguments import NoNulInStrings
 from gateway.graphql.documents import DocumentCache, Prepared
 from gateway.graphql.execution import FastExecutionContext, SerialRootExecutionContext
 from gateway.graphql.internals import graphql_schema
@@ -198,7 +199,8 @@ def create_schema(*, introspection: bool = True, fast_path: bool = True) -> Gate
     schema.documents = DocumentCache(
         maxsize=CACHE_SIZE, max_tokens=MAX_TOKENS, max_depth=MAX_DEPTH,
         max_aliases=MAX_ALIASES, hide_suggestions=not introspection,
-        extra_rules=() if introspection else (NoSchemaIntrospectionCustomRule,),
+        extra_rules=(NoNulInStrings,) if introspection
+        else (NoNulInStrings, NoSchemaIntrospectionCustomRule),
     )
     schema.fast_path = fast_path
     # Where introspection is off, no error suggests field or value names.

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
-from gateway.redis import RateDecision
 from gateway.state import State
+from gateway.store import RateDecision
 
 
 @dataclass(frozen=True, slots=True)
