@@ -178,3 +178,13 @@ async def test_development_errors_keep_their_suggestions(gw: Gateway) -> None:
 
     assert "Did you mean" in unknown["errors"][0]["message"]
     assert any("Did you mean" in e["message"] for e in coerced["errors"]), coerced
+
+
+async def test_words_in_comments_and_strings_are_not_counted_as_tokens(gw: Gateway) -> None:
+    words = " ".join(["word"] * MAX_TOKENS)
+
+    commented = (await gw.gql(f"# {words}\n{{ __typename }}\n# {words}")).json()
+    quoted = (await gw.gql(f'{{ customers(email: "{words}") {{ edges {{ cursor }} }} }}')).json()
+
+    assert commented == {"data": {"__typename": "Query"}}
+    assert error_codes(quoted) == ["UNAUTHENTICATED"]
