@@ -46,6 +46,7 @@ def server_pid(port: int) -> int:
     raise AssertionError("server process not found")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_distinct_documents_do_not_grow_memory(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}", "REDIS_URL": "",
