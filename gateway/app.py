@@ -50,7 +50,7 @@ MAPPED_ERRORS: tuple[type[Exception], ...] = (
 def build_state(settings: Settings, clock: Clock, store: Store | None = None) -> State:
     engine = create_engine(settings)
     session_factory = create_session_factory(engine)
-    store = store or create_store(settings.redis_url, clock)
+    store = store or create_store(settings.redis_url, clock, cluster=settings.redis_cluster)
     keys = Keys(settings.redis_key_prefix)
     return State(
         settings=settings,

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=0, ge=0, le=200)
     redis_url: str | None = None
+    # REDIS_URL names one node of a Redis Cluster; the others are discovered.
+    redis_cluster: bool = False
     redis_key_prefix: str = "mp"
     portal_signing_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
     portal_base_url: str = "https://makepay.io"
@@ -122,6 +124,13 @@ class Settings(BaseSettings):
             raise ValueError("PORTAL_BASE_URL must be https:// in production")
         if production and self.session_cookie_secure is False:
             raise ValueError("SESSION_COOKIE_SECURE cannot be false in production")
+        return self
+
+    @model_validator(mode="after")
+    def _cluster(self) -> Settings:
+        if self.redis_cluster and (self.redis_url is None or self.redis_url.startswith("unix:")):
+            raise ValueError("REDIS_CLUSTER=true needs REDIS_URL to name one node of the "
+                             "cluster as a redis:// or rediss:// URL")
         return self
 
     @property

@@ -14,7 +14,11 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 STARTUP_SECONDS = 20.0
 
@@ -34,6 +38,11 @@ def port_open(port: int) -> bool:
         return False
 
 
+def missing_binaries(*names: str) -> str:
+    """The named programs not installed, as text for a skip reason ('' if none)."""
+    return ", ".join(name for name in names if shutil.which(name) is None)
+
+
 def wait_until(predicate: object, what: str, seconds: float = STARTUP_SECONDS) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -44,10 +53,11 @@ def wait_until(predicate: object, what: str, seconds: float = STARTUP_SECONDS) -
 
 
 class PrivateRedis:
-    def __init__(self) -> None:
+    def __init__(self, *extra: str) -> None:
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="gw-redis-")
         self.process: subprocess.Popen[bytes] | None = None
+        self.extra = extra  # further redis-server options
 
     @property
     def url(self) -> str:
@@ -60,7 +70,7 @@ class PrivateRedis:
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--daemonize", "no",
-             "--logfile", str(Path(self.dir) / "redis.log")],
+             "--logfile", str(Path(self.dir) / "redis.log"), *self.extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: port_open(self.port), "Redis did not start")
@@ -74,6 +84,13 @@ class PrivateRedis:
         self.process = None
         wait_until(lambda: not port_open(self.port), "Redis did not stop")
 
+    def kill(self) -> None:
+        """SIGKILL: the server is gone at once, as when its host fails."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process = None
+
     def freeze(self) -> None:
         """SIGSTOP: connections are still accepted by the kernel, nothing answers."""
         assert self.process is not None
@@ -86,6 +103,84 @@ class PrivateRedis:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class PrivateRedisCluster:
+    """A Redis Cluster of three primaries, each with one replica: six redis-servers
+    on free ports, joined by `redis-cli --cluster create`. A node may be killed; its
+    replica takes over after NODE_TIMEOUT_MS."""
+
+    NODE_TIMEOUT_MS = 1000
+
+    def __init__(self) -> None:
+        # The cluster bus port given too: the default, port + 10000, may not exist.
+        self.nodes = [PrivateRedis("--cluster-enabled", "yes", "--cluster-port", str(free_port()),
+                                   "--cluster-node-timeout", str(self.NODE_TIMEOUT_MS),
+                                   "--cluster-config-file", "nodes.conf") for _ in range(6)]
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.nodes[0].port}/0"
+
+    def start(self) -> None:
+        for node in self.nodes:
+            node.start()
+        subprocess.run(
+            [shutil.which("redis-cli") or "/usr/bin/redis-cli", "--cluster", "create",
+             *(f"127.0.0.1:{node.port}" for node in self.nodes),
+             "--cluster-replicas", "1", "--cluster-yes"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+        wait_until(self.healthy, "the Redis Cluster did not form")
+
+    def info(self, node: PrivateRedis, *command: str) -> str:
+        return subprocess.run(
+            [shutil.which("redis-cli") or "/usr/bin/redis-cli", "-p", str(node.port), *command],
+            capture_output=True, text=True, timeout=10).stdout
+
+    def healthy(self) -> bool:
+        """Every live node says the cluster is ok and knows three primaries."""
+        for node in self.nodes:
+            if node.process is None:
+                continue
+            info = self.info(node, "cluster", "info")
+            if "cluster_state:ok" not in info or "cluster_size:3" not in info:
+                return False
+        return True
+
+    def primary_of(self, key: str) -> PrivateRedis:
+        """The live node that serves `key`'s slot now (CLUSTER NODES, its own line)."""
+        slot = int(self.info(self.nodes[0], "cluster", "keyslot", key).strip())
+        for node in self.nodes:
+            if node.process is None:
+                continue
+            for line in self.info(node, "cluster", "nodes").splitlines():
+                fields = line.split()
+                if "myself" not in fields[2] or "master" not in fields[2]:
+                    continue
+                for span in fields[8:]:
+                    low, _, high = span.partition("-")
+                    if low.isdigit() and int(low) <= slot <= int(high or low):
+                        return node
+        raise LookupError(f"no live primary serves slot {slot}")
+
+    def cleanup(self) -> None:
+        for node in self.nodes:
+            node.cleanup()
+
+
+@contextmanager
+def running_cluster() -> Iterator[PrivateRedisCluster]:
+    """A started cluster, stopped and removed afterwards; the test is skipped when
+    Redis' binaries are not installed."""
+    missing = missing_binaries("redis-server", "redis-cli")
+    if missing:
+        pytest.skip(f"a Redis Cluster needs {missing} (apt-get install redis-server)")
+    cluster = PrivateRedisCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.cleanup()
 
 
 def _postgres_bin() -> Path:
