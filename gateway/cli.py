@@ -114,7 +114,8 @@ def serve(
                                          help="Worker processes.")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log one line per request (no query strings).")] = True,
 ) -> None:
-    """Serve the gateway with uvicorn (uvloop, httptools)."""
+    """Serve the gateway with uvicorn (uvloop, httptools; request heads limited to
+    MAX_HEADER_BYTES, see gateway/http_protocol.py)."""
     import uvicorn
 
     from gateway.logging import configure_logging
@@ -135,7 +136,10 @@ def serve(
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http="gateway.http_protocol:GatewayHttpProtocol",
+        # The head limit: h11's own, and the gateway's httptools protocol reads it too.
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_keep_alive=5,
         access_log=False,
         log_config=None,
         proxy_headers=False,

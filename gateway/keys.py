@@ -12,6 +12,7 @@ signatures never appear in a key; they are hashed first."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 
 def _digest(value: str) -> str:
@@ -52,3 +53,18 @@ class Keys:
 
     def login_failures(self, email: str) -> str:
         return f"{self.prefix}:rl:loginfail:{_digest(email.lower())}"
+
+    def login_failures_from(self, email: str, client_ip: str) -> str:
+        return f"{self.prefix}:rl:loginfail:{_digest(email.lower())}:ip:{_network(client_ip)}"
+
+
+def _network(client_ip: str) -> str:
+    """An IPv6 client's /64, the block one subscriber or one cloud instance is given:
+    per address, its 2^64 addresses would be 2^64 budgets. IPv4 as it is."""
+    try:
+        address = ipaddress.ip_address(client_ip)
+    except ValueError:
+        return client_ip
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return client_ip

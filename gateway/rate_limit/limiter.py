@@ -12,10 +12,6 @@ from gateway.store import Budget, Gate, RateDecision, Store, StoreUnavailable
 
 log = logging.getLogger("gateway.rate_limit")
 _WARN_EVERY_SECONDS = 10.0
-# Failed sign-ins per account: a burst of the limit, then one more every
-# 15 min / limit. Counted for unknown emails too, so a 429 says nothing about
-# whether an account exists.
-LOGIN_FAILURE_PERIOD_SECONDS = 15 * 60
 
 
 class PortalBudget(StrEnum):
@@ -51,9 +47,10 @@ class RateLimiter:
             self._last_warning = now
             log.warning("rate limits fail open: store unavailable (%s)", exc)
 
-    async def _hit(self, name: str, key: str, limit: int, *, fail_open: bool = True) -> RateDecision | None:
+    async def _hit(self, name: str, key: str, limit: int, *, fail_open: bool = True,
+                   period: int = 60) -> RateDecision | None:
         try:
-            decision = await self.store.rate_hit(key, limit)
+            decision = await self.store.rate_hit(key, limit, period)
         except StoreUnavailable as exc:
             if not fail_open:
                 raise
@@ -120,19 +117,36 @@ class RateLimiter:
         spend = self.portal_budget(budget, company_id, customer_uid, signature)
         return await self._hit(budget.metric, spend.key, spend.limit, fail_open=budget.fails_open)
 
-    async def _refuse_if_spent(self, name: str, key: str, limit: int, period: int) -> None:
+    async def peek(self, key: str, limit: int, period: int) -> RateDecision | None:
+        """Would one more be allowed? Spends nothing; None when the store is down."""
         try:
-            decision = await self.store.rate_peek(key, limit, period)
+            return await self.store.rate_peek(key, limit, period)
         except StoreUnavailable as exc:
             self.fail_open(exc)
-            return
-        if not decision.allowed:
+            return None
+
+    async def _refuse_if_spent(self, name: str, key: str, limit: int, period: int) -> None:
+        decision = await self.peek(key, limit, period)
+        if decision is not None and not decision.allowed:
             record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
 
-    async def _spend(self, key: str, limit: int, period: int) -> None:
+    async def spend(self, key: str, limit: int, period: int) -> None:
+        """One from the budget, refused or not: for failures already made."""
         try:
             await self.store.rate_hit(key, limit, period)
+        except StoreUnavailable as exc:
+            self.fail_open(exc)
+
+    async def take(self, name: str, key: str, limit: int, period: int) -> None:
+        """One from the budget, or RateLimited when it is spent (atomic in the store,
+        so concurrent callers cannot overrun it)."""
+        await self._hit(name, key, limit, period=period)
+
+    async def give_back(self, key: str) -> None:
+        """The whole budget back."""
+        try:
+            await self.store.delete(key)
         except StoreUnavailable as exc:
             self.fail_open(exc)
 
@@ -144,30 +158,11 @@ class RateLimiter:
         )
 
     async def record_auth_failure(self, client_ip: str) -> None:
-        await self._spend(self.keys.auth_failures(client_ip),
-                          self.settings.rate_limit_auth_failures_per_minute, 60)
+        await self.spend(self.keys.auth_failures(client_ip),
+                         self.settings.rate_limit_auth_failures_per_minute, 60)
 
     async def count_auth_failure(self, client_ip: str) -> None:
         """ensure_not_blocked and record_auth_failure in one store call, for a failure
         found without I/O: spending is refused exactly when the peek would refuse."""
         await self._hit("auth_failures", self.keys.auth_failures(client_ip),
                         self.settings.rate_limit_auth_failures_per_minute)
-
-    async def ensure_login_allowed(self, email: str) -> None:
-        """Past its failure budget an account's sign-ins are refused unchecked, so a
-        correct guess cannot be told apart from a wrong one until the window ends."""
-        await self._refuse_if_spent(
-            "login_failures", self.keys.login_failures(email),
-            self.settings.rate_limit_login_failures_per_account, LOGIN_FAILURE_PERIOD_SECONDS,
-        )
-
-    async def record_login_failure(self, email: str) -> None:
-        await self._spend(self.keys.login_failures(email),
-                          self.settings.rate_limit_login_failures_per_account,
-                          LOGIN_FAILURE_PERIOD_SECONDS)
-
-    async def clear_login_failures(self, email: str) -> None:
-        try:
-            await self.store.delete(self.keys.login_failures(email))
-        except StoreUnavailable as exc:
-            self.fail_open(exc)
