@@ -191,7 +191,10 @@ def _postgres_bin() -> Path:
 
 
 class PrivatePostgres:
-    def __init__(self) -> None:
+    """A PostgreSQL server of the test's own; with `primary`, a streaming replica of
+    that server (pg_basebackup -R: a standby that follows the primary's WAL)."""
+
+    def __init__(self, primary: PrivatePostgres | None = None) -> None:
         self.port = free_port()
         self.bin = _postgres_bin()
         self.dir = Path(tempfile.mkdtemp(prefix="gw-pg-"))
@@ -201,8 +204,12 @@ class PrivatePostgres:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres")
             self._as_postgres = ["runuser", "-u", "postgres", "--"]
-        self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-                  "--auth=trust", "-E", "UTF8", "--no-sync")
+        if primary is None:
+            self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
+                      "--auth=trust", "-E", "UTF8", "--no-sync")
+        else:
+            self._run(str(self.bin / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
+                      "-U", "postgres", "-D", str(self.data), "-R", "-X", "stream", "--no-sync")
 
     @property
     def url(self) -> str:

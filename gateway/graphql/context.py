@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 
 from gateway.api_key.service import ApiKeyPrincipal
@@ -20,6 +23,12 @@ from gateway.portal_link.usecases import LinkPrincipal
 from gateway.rate_limit.limiter import PortalBudget
 from gateway.signing.link import SignedLink
 from gateway.state import State
+
+# The portal page's re-reads after an action go to the primary for this long
+# (Context.reads_own_writes): well past a healthy replica's lag.
+FRESH_COOKIE = "makepay_portal_fresh"
+FRESH_SECONDS = 10
+T = TypeVar("T")
 
 
 class Context:
@@ -68,6 +77,28 @@ class Context:
             await self._session.close()
             self._session = None
 
+    @property
+    def reads_own_writes(self) -> bool:
+        """The portal page re-reading after an action (it holds FRESH_COOKIE): its
+        reads go to the primary, which has the write; a replica may lag behind it."""
+        return FRESH_COOKIE in self.request.cookies
+
+    def _fresh_cookie(self) -> str:
+        """Set by a portal mutation when reads may go to a replica. It carries nothing
+        but its presence: a client that sends it on its own only moves its own reads
+        to the primary."""
+        secure = "; Secure" if self.state.settings.session_cookie_secure_enabled else ""
+        return (f"{FRESH_COOKIE}=1; Max-Age={FRESH_SECONDS}; Path=/graphql; HttpOnly; "
+                f"SameSite=Strict{secure}")
+
+    async def lagging_read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` on an autocommit session of the read replica if one is configured
+        (gateway.db.ReadReplica): for merchant list queries, which may lag."""
+        async def on(engine: AsyncEngine) -> T:
+            async with self.state.session_factory(bind=autocommit_engine(engine)) as session:
+                return await work(session)
+        return await self.state.reads.read(on)
+
     async def merchant(self) -> ApiKeyPrincipal:
         if self._merchant is None:
             self._merchant = await authenticate_api_key(self.state, self.request, self.client_ip)
@@ -77,8 +108,10 @@ class Context:
         """The request's signed portal link (header x-makepay-portal), verified once,
         and one request from the link's `budget` for each field that calls this."""
         if self._portal is None:
+            if budget is PortalBudget.write and self.state.reads.replica is not None:
+                self.response_headers["set-cookie"] = self._fresh_cookie()
             self._portal, decision = await portal_access_service(
-                self.state, self.get_session).verify(
+                self.state, self.get_session, primary=self.reads_own_writes).verify(
                 self.request.headers.get(PORTAL_HEADER), self.client_ip, budget,
                 signed=self._signed)
         elif self._prepaid is budget:  # charged by refuse_bad_link, for this field
