@@ -183,6 +183,84 @@ def running_cluster() -> Iterator[PrivateRedisCluster]:
         cluster.cleanup()
 
 
+NGINX_CONF = """\
+worker_processes 1;
+error_log {dir}/error.log warn;
+pid {dir}/nginx.pid;
+{user}
+events {{ worker_connections 512; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+{site}
+}}
+"""
+
+# The configuration docs/operations.md gives, as tested: `{upstreams}` and `{listen}`
+# filled in. No keep-alive to the gateways: a stopped gateway refuses the connection
+# before any request was sent on it, so nginx passes even a POST to the next one
+# (non-idempotent requests are never retried once sent).
+NGINX_SITE = """\
+  upstream gateway {{
+{upstreams}
+  }}
+  server {{
+    listen {listen};
+    client_max_body_size 64k;
+    client_header_timeout 10s;
+    client_body_timeout 10s;
+    location / {{
+      proxy_pass http://gateway;
+      proxy_http_version 1.1;
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_connect_timeout 2s;
+      proxy_send_timeout 30s;
+      proxy_read_timeout 30s;
+      proxy_next_upstream error timeout;
+      proxy_next_upstream_tries 2;
+    }}
+  }}
+"""
+
+
+class PrivateNginx:
+    """Debian's nginx in front of gateway processes on 127.0.0.1, round robin."""
+
+    def __init__(self, upstream_ports: list[int]) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="gw-nginx-"))
+        upstreams = "\n".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;"
+                              for port in upstream_ports)
+        site = NGINX_SITE.format(upstreams=upstreams, listen=f"127.0.0.1:{self.port}")
+        user = "user root;" if os.geteuid() == 0 else ""
+        (self.dir / "nginx.conf").write_text(NGINX_CONF.format(dir=self.dir, user=user, site=site))
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(self.dir), "-c",
+             str(self.dir / "nginx.conf"), "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: port_open(self.port), "nginx did not start")
+
+    def cleanup(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def _postgres_bin() -> Path:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
     if not found:
