@@ -374,9 +374,9 @@ def create_portal_link(
         store = create_store(settings.redis_url, clock, cluster=settings.redis_cluster)
         try:
             service = PortalLinkService(
-                session, clock, PortalLinkSigner(settings.portal_signing_secrets, clock),
+                lambda: session, clock, PortalLinkSigner(settings.portal_signing_secrets, clock),
                 store, Keys(settings.redis_key_prefix), settings.portal_base_url,
-                settings.clock_skew_seconds)
+                settings.clock_skew_seconds, session.bind)  # type: ignore[arg-type]
             return await service.issue(company, customer, expires_in=expires_in,
                                        allow_expired=settings.is_development)
         finally:

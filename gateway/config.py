@@ -125,7 +125,7 @@ class Settings(BaseSettings):
     def _base_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in {"https", "http"} or not parts.netloc:
-            raise ValueError("must be an absolute https:// URL")
+            raise ValueError("must be an absolute http:// or https:// URL")
         if parts.path not in {"", "/"} or parts.query or parts.fragment:
             raise ValueError("must be a bare origin such as https://makepay.io")
         return f"{parts.scheme}://{parts.netloc}"
