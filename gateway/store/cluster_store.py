@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from redis.asyncio import RedisCluster
 from redis.crc import key_slot
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisClusterException
 
 from gateway.kit.time import Clock
 from gateway.store.base import Gate, GateResult, decision, now_ms
@@ -84,6 +84,10 @@ class ClusterStore(RedisStore):
     (its primary gone, a replica not yet promoted) calls fail and limits fail open,
     as with a single Redis that is away; RedisCluster learns the new layout on the
     next calls (a connection error or a MOVED reply makes it read the slots again)."""
+
+    # RedisCluster's own failures (no node reachable to learn the layout from, a slot
+    # no live node serves during a failover) are not RedisErrors.
+    FAILURES = (*RedisStore.FAILURES, RedisClusterException)
 
     def __init__(self, url: str, cooldown: float = 2.0, clock: Clock | None = None, *,
                  max_connections: int = MAX_CONNECTIONS) -> None:

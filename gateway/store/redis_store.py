@@ -93,6 +93,9 @@ class RedisStore:
     at once; then one call probes, and its success closes the breaker. Refused
     connections fail fast anyway; what the breaker saves is the timeouts."""
 
+    # What a call that could not reach Redis raises.
+    FAILURES: tuple[type[Exception], ...] = (RedisError, TimeoutError)
+
     def __init__(self, url: str, cooldown: float = 2.0, clock: Clock | None = None, *,
                  max_connections: int = MAX_CONNECTIONS,
                  keep_script_connections: int = KEEP_SCRIPT_CONNECTIONS) -> None:
@@ -160,7 +163,7 @@ class RedisStore:
         self._before()
         try:
             result = await command()
-        except (RedisError, TimeoutError) as exc:
+        except self.FAILURES as exc:
             raise self._failed(exc) from exc
         self._succeeded()
         if self._pending and not self._replaying:

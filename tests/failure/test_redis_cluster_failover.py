@@ -12,12 +12,17 @@ from typing import Any
 
 import pytest
 
+from gateway.store import ClusterStore, StoreUnavailable
 from tests.factories import create_api_key, create_company, create_customer
 from tests.portal.conftest import Tenant, link_header
-from tests.services import PrivateRedis, PrivateRedisCluster, running_cluster, wait_until
+from tests.services import (
+    PrivateRedis,
+    PrivateRedisCluster,
+    free_port,
+    running_cluster,
+    wait_until,
+)
 from tests.support import Gateway, error_codes
-
-pytestmark = pytest.mark.parametrize("backend", [("postgres", "redis")], indirect=True)
 
 CREATE = "mutation($c: ID!) { createPortalLink(customerId: $c) { expiresAt } }"
 REVOKE = "mutation($c: ID!) { revokePortalLinks(customerId: $c) { revokedBefore } }"
@@ -40,6 +45,7 @@ def replicated(cluster: PrivateRedisCluster, primary: PrivateRedis) -> bool:
     return bool(master and replica and master.group(1) == replica.group(1))
 
 
+@pytest.mark.parametrize("backend", [("postgres", "redis")], indirect=True)
 async def test_a_killed_primary_is_replaced_without_a_wrong_answer(
     start_gateway: Callable[..., Any], cluster: PrivateRedisCluster
 ) -> None:
@@ -79,3 +85,16 @@ async def test_a_killed_primary_is_replaced_without_a_wrong_answer(
 
     assert recovered_after < RECOVERY_SECONDS
     wait_until(cluster.healthy, "the cluster did not report ok again")
+
+
+async def test_a_cluster_that_cannot_be_reached_is_unavailable_not_an_error() -> None:
+    """No node answers (the layout cannot even be learnt): limits fail open as with a
+    single Redis that is away, and readiness reports it."""
+    store = ClusterStore(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        with pytest.raises(StoreUnavailable):
+            await store.rate_hit("anything", 5)
+        await asyncio.sleep(store.cooldown)  # past the breaker: the next call probes
+        assert not await store.ping()
+    finally:
+        await store.close()
