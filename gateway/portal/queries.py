@@ -4,8 +4,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.db import one_connection
+from gateway.graphql.analysis import selected_subfields
 from gateway.graphql.context import Info
-from gateway.portal.reads import PortalReads, selected_needs
+from gateway.portal.reads import LOOKAHEAD_FIELDS, PortalReads, selected_needs
 from gateway.portal.types import Portal
 from gateway.rate_limit.limiter import PortalBudget
 
@@ -22,7 +23,7 @@ class PortalQuery:
         # The customer lookup and the lists share one pooled connection.
         async with one_connection():
             access = await ctx.portal(PortalBudget.read)
-            needs = selected_needs(info._raw_info)
+            needs = selected_needs(selected_subfields(info, LOOKAHEAD_FIELDS))
 
             async def ahead(engine: AsyncEngine) -> PortalReads:
                 reads = PortalReads(ctx.get_session, engine, ctx.state.clock, access)
