@@ -27,7 +27,8 @@ from redis import Redis
 from bench import dataset, scenarios, webhooks
 from bench.dataset import Size
 from bench.load import Wrk, WrkResult
-from bench.server import ROOT, Server, floor_command, gateway_command
+from bench.scale import Balanced, start_cluster
+from bench.server import ROOT, Served, Server, floor_command, gateway_command
 from gateway import migrate
 from gateway.config import Settings
 from gateway.kit.time import SystemClock
@@ -157,7 +158,7 @@ class Bench:
 
     # --- running scenarios ----------------------------------------------------------
 
-    def run(self, row: Row, server: Server, spec: dict[str, Any],
+    def run(self, row: Row, server: Served, spec: dict[str, Any],
             verify: Callable[[httpx.Client, int], None], samples: list[int],
             before_each: Callable[[], None] | None = None) -> None:
         if not self.wanted(row.key):
@@ -198,7 +199,7 @@ class Bench:
         only = {k.strip() for k in self.args.only.split(",") if k.strip()}
         return not only or key[0] in only
 
-    def start_profiler(self, row: Row, server: Server) -> subprocess.Popen[bytes] | None:
+    def start_profiler(self, row: Row, server: Served) -> subprocess.Popen[bytes] | None:
         """--profile: py-spy samples the (first) worker during the measured run and
         writes collapsed stacks to bench-output/profile-<scenario>.txt."""
         if not self.args.profile:
@@ -222,7 +223,7 @@ class Bench:
 
         asyncio.run(self.with_db(work))
 
-    def probe_portal(self, server: Server) -> bool:
+    def probe_portal(self, server: Served) -> bool:
         with httpx.Client(base_url=server.url, timeout=10) as client:
             response = client.post("/graphql", json={"query": scenarios.PORTAL},
                                    headers=scenarios.portal_headers(self.ctx, 1))
@@ -242,6 +243,7 @@ class Bench:
             asyncio.run(self.with_db(lambda c: dataset.seed_base(c, self.size, PEPPER)))
             log(f"seeded stage 1 in {time.monotonic() - t:.1f}s")
             self.run_gateway(out)
+            self.run_scale(out)
         finally:
             asyncio.run(self.drop_database())
             self.clear_redis()
@@ -325,6 +327,59 @@ class Bench:
         ids = asyncio.run(self.with_db(companies))
         asyncio.run(webhooks.add_endpoints(webhooks.settings_for(self.db_url, PEPPER), ids,
                                            "http://127.0.0.1:9/never-delivered"))
+
+    def run_scale(self, out: Path) -> None:
+        """Scenarios 1 and 3 through nginx: one gateway process, then `--processes`
+        of them; with `--cluster`, one process on a Redis Cluster of three primaries
+        and three replicas (started here) beside one on the single Redis."""
+        processes, ctx = self.args.processes, self.ctx
+        if not processes and not self.args.cluster:
+            return
+        setups: list[tuple[str, int, bool]] = [("p1", 1, False)]
+        if processes and processes > 1:
+            setups.append((f"p{processes}", processes, False))
+        cluster = start_cluster() if self.args.cluster else None
+        if cluster is not None:
+            setups.append(("c1", 1, True))
+        try:
+            for label, count, on_cluster in setups:
+                env = self.server_env()
+                if cluster is not None and on_cluster:
+                    env |= {"REDIS_URL": cluster.url, "REDIS_CLUSTER": "true"}
+                server = Balanced.start(label, count, env, out)
+                try:
+                    self.run(self.add(f"1@{label}", f"createPortalLink via nginx, {label}"), server,
+                             scenarios.link_graphql_spec(ctx),
+                             lambda c, n: scenarios.link_graphql_verify(ctx, c, n), ctx.merchants())
+                    if self.portal_available:
+                        self.run(self.add(f"3@{label}", f"portal data query via nginx, {label}"),
+                                 server, scenarios.portal_spec(ctx),
+                                 lambda c, n: scenarios.portal_verify(ctx, c, n), scenarios.hot(ctx))
+                finally:
+                    server.stop()
+        finally:
+            if cluster is not None:
+                cluster.cleanup()
+
+    def scale_lines(self) -> list[str]:
+        """req/s of scenarios 1 and 3 per setup, as ratios to one process on one Redis."""
+        lines: list[str] = []
+        names = {"p1": "1 process"}
+        if self.args.processes and self.args.processes > 1:
+            names[f"p{self.args.processes}"] = f"{self.args.processes} processes"
+        names["c1"] = "1 process, Redis Cluster"
+        for key, title in (("1", "createPortalLink"), ("3", "portal data query")):
+            base = self.rows.get(f"{key}@p1")
+            parts = []
+            for label, name in names.items():
+                row = self.rows.get(f"{key}@{label}")
+                if row is None or row.result is None:
+                    continue
+                ratio = f" ({row.rps / base.rps:.2f}x)" if base and base.rps and label != "p1" else ""
+                parts.append(f"{name} {row.rps:,.0f}{ratio}, errors {row.errors}")
+            if parts:
+                lines.append(f"via nginx, {title}: " + "; ".join(parts))
+        return lines
 
     def run_flood(self, server: Server) -> None:
         ctx = self.ctx
@@ -454,6 +509,7 @@ class Bench:
         elif self.wanted("8"):
             lines.append(f"{'8 webhook delivery':<44}{'not run':>45}")
         lines.append("-" * 120)
+        lines += self.scale_lines()
         for name, values in self.rss.items():
             lines.append(f"peak RSS per worker, {name}: "
                          + ", ".join(f"{v:.0f} MB" for v in values))
@@ -481,6 +537,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="sample the server with py-spy during each measured run")
     parser.add_argument("--only", default="", help="comma-separated scenarios to run, e.g. 1,2,6")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to CPUs")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="also run scenarios 1 and 3 through nginx with 1 and N gateway processes")
+    parser.add_argument("--cluster", action="store_true",
+                        help="also run scenarios 1 and 3 on a local Redis Cluster (3 primaries, "
+                             "3 replicas) beside single Redis, through nginx")
     args = parser.parse_args(argv)
     if args.duration is None:
         args.duration = 3 if args.small else 10

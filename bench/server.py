@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -57,6 +58,17 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+class Served(Protocol):
+    """What a scenario run needs of what serves it: a Server, or processes behind nginx."""
+
+    @property
+    def url(self) -> str: ...
+
+    def cpu_seconds(self) -> float: ...
+
+    def worker_pids(self) -> list[int]: ...
 
 
 class Server:

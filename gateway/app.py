@@ -17,7 +17,13 @@ from starlette.routing import Route
 from gateway.api_key.service import ApiKeyService
 from gateway.body_limit import BodyLimitMiddleware
 from gateway.config import Settings, load_settings
-from gateway.db import create_engine, create_session_factory, loggable
+from gateway.db import (
+    ReadReplica,
+    create_engine,
+    create_read_engine,
+    create_session_factory,
+    loggable,
+)
 from gateway.errors import GatewayError
 from gateway.graphiql.page import graphiql_routes
 from gateway.graphql.errors import as_gateway_error
@@ -51,12 +57,13 @@ MAPPED_ERRORS: tuple[type[Exception], ...] = (
 def build_state(settings: Settings, clock: Clock, store: Store | None = None) -> State:
     engine = create_engine(settings)
     session_factory = create_session_factory(engine)
-    store = store or create_store(settings.redis_url, clock)
+    store = store or create_store(settings.redis_url, clock, cluster=settings.redis_cluster)
     keys = Keys(settings.redis_key_prefix)
     return State(
         settings=settings,
         clock=clock,
         engine=engine,
+        reads=ReadReplica(engine, create_read_engine(settings)),
         session_factory=session_factory,
         store=store,
         keys=keys,
@@ -153,6 +160,8 @@ def create_app(
             if store is None:
                 await state.store.close()
             await state.engine.dispose()
+            if state.reads.replica is not None:
+                await state.reads.replica.dispose()
 
     routes = [
         Route("/graphql", graphql.handle, methods=["GET", "POST"]),

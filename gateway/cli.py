@@ -234,7 +234,7 @@ def revoke_api_key(key_id: Annotated[str, typer.Argument(help="mk_makepay_...")]
     async def publish(key: ApiKey) -> bool:
         # After the commit (run_in_session's): a process that sees the mark and
         # reloads the key finds it revoked.
-        store = create_store(settings.redis_url)
+        store = create_store(settings.redis_url, cluster=settings.redis_cluster)
         try:
             return await publish_revocation(store, Keys(settings.redis_key_prefix), key)
         finally:
@@ -372,7 +372,8 @@ def create_portal_link(
 
     async def work(session: AsyncSession) -> IssuedPortalLink:
         clock = SystemClock()
-        store = create_store(settings.redis_url, clock)  # issuing reads nothing from it
+        # Issuing reads nothing from the store.
+        store = create_store(settings.redis_url, clock, cluster=settings.redis_cluster)
         try:
             service = PortalLinkService(
                 lambda: session, clock, PortalLinkSigner(settings.portal_signing_secrets, clock),

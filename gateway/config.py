@@ -30,6 +30,20 @@ def _split_csv(value: Any) -> Any:
     return value
 
 
+def _async_url(url: str) -> str:
+    """The URL with its async driver (plain postgresql:// and sqlite:/// work)."""
+    for plain, driver in (
+        ("postgresql+asyncpg://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite+aiosqlite://", "sqlite+aiosqlite://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    raise AssertionError(url)  # unreachable: validated
+
+
 class Settings(BaseSettings):
     """Every setting comes from the environment or a `.env` file; see the README."""
 
@@ -43,7 +57,11 @@ class Settings(BaseSettings):
     # pooled connection is cheaper.
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=0, ge=0, le=200)
+    # A streaming replica of DATABASE_URL for reads that may lag (gateway/db.ReadReplica).
+    database_read_url: str | None = None
     redis_url: str | None = None
+    # REDIS_URL names one node of a Redis Cluster; the others are discovered.
+    redis_cluster: bool = False
     redis_key_prefix: str = "mp"
     portal_signing_secrets: Annotated[list[str], NoDecode] = Field(default_factory=list)
     portal_base_url: str = "https://makepay.io"
@@ -158,6 +176,24 @@ class Settings(BaseSettings):
             raise ValueError("SESSION_COOKIE_SECURE cannot be false in production")
         return self
 
+    @field_validator("database_read_url")
+    @classmethod
+    def _database_read_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if value.split(":", 1)[0] not in {"postgresql", "postgres", "postgresql+asyncpg"}:
+            raise ValueError("must be a postgresql:// URL (a streaming replica of DATABASE_URL)")
+        return value
+
+    @model_validator(mode="after")
+    def _cluster(self) -> Settings:
+        if self.redis_cluster and (self.redis_url is None or self.redis_url.startswith("unix:")):
+            raise ValueError("REDIS_CLUSTER=true needs REDIS_URL to name one node of the "
+                             "cluster as a redis:// or rediss:// URL")
+        if self.database_read_url is not None and self.is_sqlite:
+            raise ValueError("DATABASE_READ_URL needs DATABASE_URL on PostgreSQL")
+        return self
+
     @property
     def is_development(self) -> bool:
         return self.environment is not Environment.production
@@ -192,17 +228,11 @@ class Settings(BaseSettings):
 
     @cached_property
     def async_database_url(self) -> str:
-        url = self.database_url
-        for plain, driver in (
-            ("postgresql+asyncpg://", "postgresql+asyncpg://"),
-            ("postgresql://", "postgresql+asyncpg://"),
-            ("postgres://", "postgresql+asyncpg://"),
-            ("sqlite+aiosqlite://", "sqlite+aiosqlite://"),
-            ("sqlite://", "sqlite+aiosqlite://"),
-        ):
-            if url.startswith(plain):
-                return driver + url[len(plain):]
-        raise AssertionError(url)  # unreachable: validated above
+        return _async_url(self.database_url)
+
+    @cached_property
+    def async_database_read_url(self) -> str | None:
+        return _async_url(self.database_read_url) if self.database_read_url else None
 
     @property
     def is_sqlite(self) -> bool:

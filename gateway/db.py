@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError, StatementError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, StatementError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -20,9 +21,18 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from gateway.config import Settings
+from gateway.errors import Unavailable
+
+log = logging.getLogger("gateway.db")
+T = TypeVar("T")
 
 # A pooled connection idle longer than this is pinged before use (see below).
 PING_AFTER_IDLE_SECONDS = 10.0
+# A read replica that refuses or does not answer a connection within this long is
+# left for REPLICA_RETRY_SECONDS, its reads sent to the primary: a dead replica
+# costs a read at most this long, once, then nothing until it is tried again.
+REPLICA_CONNECT_SECONDS = 1.0
+REPLICA_RETRY_SECONDS = 5.0
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -42,12 +52,25 @@ def create_engine(settings: Settings) -> AsyncEngine:
             cursor.close()
 
         return engine
+    return _postgres_engine(settings.async_database_url, settings, connect_timeout=5)
+
+
+def create_read_engine(settings: Settings) -> AsyncEngine | None:
+    """The engine of DATABASE_READ_URL, if set. A replica that does not accept a
+    connection within REPLICA_CONNECT_SECONDS counts as down (ReadReplica)."""
+    if settings.async_database_read_url is None:
+        return None
+    return _postgres_engine(settings.async_database_read_url, settings,
+                            connect_timeout=REPLICA_CONNECT_SECONDS)
+
+
+def _postgres_engine(url: str, settings: Settings, connect_timeout: float) -> AsyncEngine:
     engine = create_async_engine(
-        settings.async_database_url,
+        url,
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_recycle=1800,
-        connect_args={"command_timeout": 10, "timeout": 5},
+        connect_args={"command_timeout": 10, "timeout": connect_timeout},
         hide_parameters=True,
     )
     _check_on_checkout(engine)
@@ -157,6 +180,12 @@ DRIVER_UNREACHABLE = (OSError, TimeoutError, asyncpg.InterfaceError,
                       asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError)
 
 
+# A replica read that failed for want of the replica (not for its statement): it is
+# retried on the primary. DBAPIError covers the engine's connection errors and the
+# replica's own refusals (a query cancelled by a conflict with recovery).
+REPLICA_FAILED = (*DRIVER_UNREACHABLE, DBAPIError, DisconnectionError, Unavailable)
+
+
 class _Lease:
     """The connection the statements of a `one_connection` block share."""
 
@@ -217,6 +246,39 @@ async def _leased_fetch(lease: _Lease, pool: asyncpg.Pool, sql: str,
         lease.conn = await pool.acquire()
         rows = await lease.conn.fetch(sql, *args)
     return rows
+
+
+class ReadReplica:
+    """Where reads that may lag go: the replica (DATABASE_READ_URL), else the primary.
+
+    For reads that need not see a write the caller just made: the portal's customer
+    and lists, the merchant's list queries. Writes, and reads that must see the
+    caller's own write (a mutation's result, an idempotent replay, a revocation
+    check, the portal page's re-read after an action), use the primary engine.
+
+    A replica that cannot be reached (refused, no answer within
+    REPLICA_CONNECT_SECONDS, a connection it dropped) fails the read over to the
+    primary at once, and is left alone for REPLICA_RETRY_SECONDS."""
+
+    def __init__(self, primary: AsyncEngine, replica: AsyncEngine | None) -> None:
+        self.primary = primary
+        self.replica = replica
+        self._down_until = 0.0  # time.monotonic() before which the replica is not tried
+
+    async def read(self, work: Callable[[AsyncEngine], Awaitable[T]], *,
+                   primary: bool = False) -> T:
+        """`work` on the replica (on the primary with `primary`, or while the replica
+        is down). A read is safe to repeat, so a failed one runs again on the primary."""
+        replica = self.replica
+        if primary or replica is None or time.monotonic() < self._down_until:
+            return await work(self.primary)
+        try:
+            return await work(replica)
+        except REPLICA_FAILED as exc:
+            self._down_until = time.monotonic() + REPLICA_RETRY_SECONDS
+            log.warning("read replica unavailable (%s); reading from the primary for %.0fs",
+                        type(exc).__name__, REPLICA_RETRY_SECONDS)
+            return await work(self.primary)
 
 
 class StatementFailed(Exception):

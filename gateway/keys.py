@@ -3,10 +3,11 @@
 A company's keys are `{prefix}:{{company}}:...`: the company in braces is a Redis
 Cluster hash tag, so all of one company's keys hash to one slot. Keys that belong to
 no company (an IP's failure budget, a session, a sign-in budget, an API key's
-revocation mark) carry no tag. The store's gate script (gateway/store/lua/gate.lua)
-reads an IP's key together with a company's, so it touches two slots: it needs a
-single Redis, which is what the gateway's client is. Secrets and signatures never
-appear in a key; they are hashed first."""
+revocation mark) carry no tag. On a single Redis the store's gate script
+(gateway/store/lua/gate.lua) reads an IP's key together with a company's; on a
+Redis Cluster the IP's key is checked in a call of its own first
+(gateway/store/cluster_store.py), so each script touches one slot. Secrets and
+signatures never appear in a key; they are hashed first."""
 
 from __future__ import annotations
 

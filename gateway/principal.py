@@ -18,9 +18,11 @@ user's permission is read from the database every time it is asked for."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import HTTPConnection
 
 from gateway.api_key.revocation import checkable_key_id
@@ -72,6 +74,13 @@ def require_csrf(session: DashboardSession, conn: HTTPConnection) -> None:
         raise Forbidden("Missing or invalid CSRF token.")
 
 
+# The portal page's re-reads after an action go to the primary for this long
+# (Caller.reads_own_writes): well past a healthy replica's lag.
+FRESH_COOKIE = "makepay_portal_fresh"
+FRESH_SECONDS = 10
+T = TypeVar("T")
+
+
 class Caller:
     """One request's caller. The database session and each principal are made on
     first use, so a request that needs neither pays for neither; `close` ends the
@@ -121,6 +130,28 @@ class Caller:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    @property
+    def reads_own_writes(self) -> bool:
+        """The portal page re-reading after an action (it holds FRESH_COOKIE): its
+        reads go to the primary, which has the write; a replica may lag behind it."""
+        return FRESH_COOKIE in self.request.cookies
+
+    def _fresh_cookie(self) -> str:
+        """Set by a portal mutation when reads may go to a replica. It carries nothing
+        but its presence: a client that sends it on its own only moves its own reads
+        to the primary."""
+        secure = "; Secure" if self.state.settings.session_cookie_secure_enabled else ""
+        return (f"{FRESH_COOKIE}=1; Max-Age={FRESH_SECONDS}; Path=/graphql; HttpOnly; "
+                f"SameSite=Strict{secure}")
+
+    async def lagging_read(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """`work` on an autocommit session of the read replica if one is configured
+        (gateway.db.ReadReplica): for merchant list queries, which may lag."""
+        async def on(engine: AsyncEngine) -> T:
+            async with self.state.session_factory(bind=autocommit_engine(engine)) as session:
+                return await work(session)
+        return await self.state.reads.read(on)
 
     async def merchant(self) -> ApiKeyPrincipal:
         """An API key, with the per-IP failure budget around its check (an IP past the
@@ -204,8 +235,10 @@ class Caller:
         """The request's signed portal link (header x-makepay-portal), verified once,
         and one request from the link's `budget` for each field that calls this."""
         if self._portal is None:
+            if budget is PortalBudget.write and self.state.reads.replica is not None:
+                self.response_headers["set-cookie"] = self._fresh_cookie()
             self._portal, decision = await portal_access_service(
-                self.state, self.get_session).verify(
+                self.state, self.get_session, primary=self.reads_own_writes).verify(
                 self.request.headers.get(PORTAL_HEADER), self.client_ip, budget,
                 signed=self._signed)
         elif self._prepaid is budget:  # charged by refuse_bad_link, for this field

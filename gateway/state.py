@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.api_key.service import ApiKeyService
 from gateway.config import Settings
+from gateway.db import ReadReplica
 from gateway.keys import Keys
 from gateway.kit.time import Clock
 from gateway.rate_limit.limiter import RateLimiter
@@ -20,6 +21,7 @@ class State:
     settings: Settings
     clock: Clock
     engine: AsyncEngine
+    reads: ReadReplica  # reads that may lag: the replica if configured, else `engine`
     session_factory: async_sessionmaker[AsyncSession]
     store: Store
     keys: Keys

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from gateway import migrate
 from gateway.app import create_app
 from gateway.config import Settings
-from tests.services import PrivateRedis
+from tests.services import PrivateRedis, running_cluster
 from tests.support import Gateway, TestClock, temporary_database
 
 # Property and fuzz tests run the same cases on every run (derandomized: a fixed
@@ -96,6 +96,14 @@ def private_redis() -> Iterator[PrivateRedis]:
     server.cleanup()
 
 
+@pytest.fixture(scope="session")
+def redis_cluster_url() -> Iterator[str]:
+    """A Redis Cluster of three primaries and three replicas for the whole run, started
+    on first use. Each test has its own key prefix, as on the shared Redis."""
+    with running_cluster() as cluster:
+        yield cluster.url
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
     value: tuple[str, str] = request.param
@@ -111,15 +119,20 @@ def database_url(backend: tuple[str, str], request: pytest.FixtureRequest) -> st
 
 @pytest.fixture
 def make_settings(
-    backend: tuple[str, str], database_url: str, redis_url: str, redis_cleanup: None
+    backend: tuple[str, str], database_url: str, redis_url: str, redis_cleanup: None,
+    request: pytest.FixtureRequest,
 ) -> Callable[..., Settings]:
     prefix = f"t{RUN_ID}{next(_prefixes)}"
+    store_url = {"memory": None, "redis": redis_url}.get(backend[1])
+    if backend[1] == "cluster":
+        store_url = request.getfixturevalue("redis_cluster_url")
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "environment": "test",
             "database_url": database_url,
-            "redis_url": redis_url if backend[1] == "redis" else None,
+            "redis_url": store_url,
+            "redis_cluster": backend[1] == "cluster",
             "redis_key_prefix": prefix,
             "portal_signing_secrets": SIGNING_SECRETS,
             "portal_base_url": "https://makepay.io",
@@ -127,6 +140,8 @@ def make_settings(
             # Tests run delivery workers themselves (tests/webhook/).
             "webhook_worker": "external",
         }
+        if "redis_url" in overrides:  # a Redis of the test's own: a single Redis
+            values["redis_cluster"] = False
         values.update(overrides)
         return Settings(**values)
 

@@ -42,3 +42,23 @@ def test_production_turns_graphiql_and_introspection_off_by_default() -> None:
     assert not settings.graphiql_enabled
     assert not settings.introspection_enabled
     assert Settings().graphiql_enabled
+
+
+@pytest.mark.parametrize("redis_url", [None, "unix:///run/redis.sock"])
+def test_a_cluster_needs_a_node_url(redis_url: str | None) -> None:
+    with pytest.raises(ValidationError, match="REDIS_CLUSTER"):
+        Settings(redis_cluster=True, redis_url=redis_url)
+
+
+def test_a_cluster_is_named_by_one_node() -> None:
+    settings = Settings(redis_cluster=True, redis_url="redis://10.0.0.5:7000/0")
+    assert (settings.redis_cluster, settings.redis_url) == (True, "redis://10.0.0.5:7000/0")
+
+
+@pytest.mark.parametrize(("database_url", "read_url"), [
+    ("sqlite:///x.db", "postgresql://u@replica/db"),
+    ("postgresql://u@primary/db", "sqlite:///x.db"),
+])
+def test_a_read_replica_is_a_postgresql_replica_of_postgresql(database_url: str, read_url: str) -> None:
+    with pytest.raises(ValidationError):
+        Settings(database_url=database_url, database_read_url=read_url)

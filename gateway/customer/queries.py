@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.customer.service import CustomerService
 from gateway.customer.types import Customer, CustomerConnection, CustomerEdge, PageInfo
 from gateway.graphql.context import Info
-from gateway.kit.cursor import encode_cursor
+from gateway.kit.cursor import Page, encode_cursor
+from gateway.models import Customer as CustomerModel
 
 
 @strawberry.type
@@ -26,10 +28,13 @@ class CustomerQuery:
         client_id: str | None = None,
     ) -> CustomerConnection:
         principal = await info.context.merchant()
-        service = CustomerService(info.context.session, info.context.state.clock)
-        page = await service.list(
-            principal.company_id, first=first, after=after, email=email, client_id=client_id
-        )
+        clock = info.context.state.clock
+
+        async def listed(session: AsyncSession) -> Page[CustomerModel]:
+            return await CustomerService(session, clock).list(
+                principal.company_id, first=first, after=after, email=email, client_id=client_id)
+
+        page = await info.context.lagging_read(listed)  # the read replica, if any
         return CustomerConnection(
             edges=[
                 CustomerEdge(cursor=encode_cursor(row.created_at, row.id), node=Customer.from_model(row))

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.customer.repository import (
     CustomerLookup,
@@ -24,6 +24,7 @@ from gateway.customer.repository import (
     CustomerRepository,
     PortalCompanyRecord,
 )
+from gateway.db import ReadReplica
 from gateway.errors import PortalLinkExpired, PortalLinkInvalid
 from gateway.keys import Keys
 from gateway.kit.match import CustomerMatch
@@ -84,7 +85,8 @@ class PortalAccessService:
     keys: Keys
     limiter: RateLimiter
     skew_seconds: int
-    engine: AsyncEngine
+    reads: ReadReplica
+    primary: bool = False  # the caller must see its own writes: no replica
 
     async def verify(
         self, query: str | None, client_ip: str, budget: PortalBudget,
@@ -110,8 +112,8 @@ class PortalAccessService:
         decision = self.limiter.enforce(budget.metric, gate.rate) if gate and gate.rate else None
         found: tuple[Customer | CustomerRecord, Company | PortalCompanyRecord] | None
         if budget is PortalBudget.read:  # plain records, without the ORM session
-            found = await CustomerLookup(self.engine).for_portal(link.company_id,
-                                                                 link.customer_uid)
+            found = await self.reads.read(lambda engine: CustomerLookup(engine).for_portal(
+                link.company_id, link.customer_uid), primary=self.primary)
         else:
             found = await CustomerRepository(self.sessions()).get_with_company(
                 link.company_id, None, link.customer_uid)
@@ -187,7 +189,8 @@ def _revoked() -> PortalLinkInvalid:
     )
 
 
-def portal_access_service(state: State, sessions: Callable[[], AsyncSession]
-                          ) -> PortalAccessService:
+def portal_access_service(state: State, sessions: Callable[[], AsyncSession], *,
+                          primary: bool = False) -> PortalAccessService:
     return PortalAccessService(sessions, state.clock, state.signer, state.store, state.keys,
-                               state.limiter, state.settings.clock_skew_seconds, state.engine)
+                               state.limiter, state.settings.clock_skew_seconds, state.reads,
+                               primary)

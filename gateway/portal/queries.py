@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.db import one_connection
 from gateway.graphql.analysis import selected_subfields
@@ -22,7 +23,14 @@ class PortalQuery:
         # The customer lookup and the lists share one pooled connection.
         async with one_connection():
             access = await ctx.portal(PortalBudget.read)
-            reads = PortalReads(ctx.get_session, ctx.state.engine, ctx.state.clock, access)
-            # The lists the query selects, in one statement, before their fields resolve.
-            await reads.read_ahead(selected_needs(selected_subfields(info, LOOKAHEAD_FIELDS)))
+            needs = selected_needs(selected_subfields(info, LOOKAHEAD_FIELDS))
+
+            async def ahead(engine: AsyncEngine) -> PortalReads:
+                reads = PortalReads(ctx.get_session, engine, ctx.state.clock, access)
+                # The lists the query selects, in one statement, before their fields resolve.
+                await reads.read_ahead(needs)
+                return reads
+
+            # On the read replica, if any, unless the page re-reads after an action.
+            reads = await ctx.state.reads.read(ahead, primary=ctx.reads_own_writes)
         return Portal.build(access, reads)

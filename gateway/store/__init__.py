@@ -3,6 +3,7 @@ for a single process. Everything Redis holds for the gateway goes through here.
 
     base.py         the Store protocol, its types, the GCRA arithmetic both stores run
     redis_store.py  RedisStore: scripts, plain commands, the circuit breaker
+    cluster_store.py  ClusterStore: RedisStore on a Redis Cluster (REDIS_CLUSTER)
     connections.py  the connections the scripts run on
     scripts.py      lua/*.lua, the scripts
     memory.py       MemoryStore"""
@@ -18,11 +19,13 @@ from gateway.store.base import (
     Store,
     StoreUnavailable,
 )
+from gateway.store.cluster_store import ClusterStore
 from gateway.store.memory import MemoryStore
 from gateway.store.redis_store import RedisStore
 
 __all__ = [
     "Budget",
+    "ClusterStore",
     "Gate",
     "GateResult",
     "MemoryStore",
@@ -34,5 +37,7 @@ __all__ = [
 ]
 
 
-def create_store(url: str | None, clock: Clock | None = None) -> Store:
-    return RedisStore(url, clock=clock) if url else MemoryStore(clock)
+def create_store(url: str | None, clock: Clock | None = None, *, cluster: bool = False) -> Store:
+    if not url:
+        return MemoryStore(clock)
+    return ClusterStore(url, clock=clock) if cluster else RedisStore(url, clock=clock)

@@ -8,9 +8,9 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript
@@ -48,6 +48,10 @@ MAX_PENDING_WRITES = 10_000
 REPLAY_BATCH = 50
 
 
+class ScriptCall(Protocol):
+    async def __call__(self, keys: Sequence[str], args: Sequence[object]) -> Any: ...
+
+
 class _Script:
     """One of lua/*.lua as a redis-py Script (its SHA1 and text), run by EVALSHA on
     the script connections and loaded again through the client when Redis does not
@@ -67,8 +71,17 @@ class _Script:
             return await self.connections.execute("EVALSHA", self.script.sha, len(keys), *keys, *args)
 
 
-def _int(value: Any) -> int | None:
+def int_or_none(value: Any) -> int | None:
     return int(value) if value is not None else None
+
+
+def after_guard(raw: list[Any], n: int, spend: Budget | None,
+                 now: int) -> tuple[tuple[int | None, ...], RateDecision | None]:
+    """The `n` values lua/gate.lua read and its spend's decision, if it got there."""
+    values = tuple(int_or_none(v) for v in raw[2:2 + n])
+    spent = (decision(spend, now, bool(raw[2 + n]), int(raw[3 + n]))
+             if spend is not None and len(raw) > 2 + n else None)
+    return values, spent
 
 
 class RedisStore:
@@ -80,12 +93,15 @@ class RedisStore:
     at once; then one call probes, and its success closes the breaker. Refused
     connections fail fast anyway; what the breaker saves is the timeouts."""
 
+    # What a call that could not reach Redis raises.
+    FAILURES: tuple[type[Exception], ...] = (RedisError, TimeoutError)
+
     def __init__(self, url: str, cooldown: float = 2.0, clock: Clock | None = None, *,
                  max_connections: int = MAX_CONNECTIONS,
                  keep_script_connections: int = KEEP_SCRIPT_CONNECTIONS) -> None:
         # Fail fast when Redis is away: callers degrade (rate limits fail open) rather
         # than hold a request for seconds.
-        self.redis: Redis = Redis.from_url(
+        client = Redis.from_url(
             url,
             socket_timeout=None,  # REPLY_TIMEOUT_SECONDS around each round trip instead
             socket_connect_timeout=REPLY_TIMEOUT_SECONDS,
@@ -96,11 +112,19 @@ class RedisStore:
             health_check_interval=30,
             max_connections=max_connections,
         )
-        self._connections = ScriptConnections(self.redis.connection_pool, keep_script_connections,
-                                              REPLY_TIMEOUT_SECONDS)
-        self._rate_script = _Script(self.redis, self._connections, "rate")
-        self._gate_script = _Script(self.redis, self._connections, "gate")
-        self._raise_to = _Script(self.redis, self._connections, "raise_to")
+        self._connections: ScriptConnections | None = ScriptConnections(
+            client.connection_pool, keep_script_connections, REPLY_TIMEOUT_SECONDS)
+        connections = self._connections
+        self._setup(client, lambda name: _Script(client, connections, name), cooldown, clock)
+
+    def _setup(self, client: Redis | RedisCluster, script: Callable[[str], ScriptCall],
+               cooldown: float, clock: Clock | None) -> None:
+        """What every Redis store has, whatever its client: the scripts, the breaker,
+        the writes kept while Redis is away."""
+        self.redis = client
+        self._rate_script = script("rate")
+        self._gate_script = script("gate")
+        self._raise_to = script("raise_to")
         self._clock = clock or SystemClock()
         self._unavailable_at: float | None = None
         self._pending: dict[str, tuple[int, float]] = {}  # key: (value, expiry on the clock)
@@ -139,7 +163,7 @@ class RedisStore:
         self._before()
         try:
             result = await command()
-        except (RedisError, TimeoutError) as exc:
+        except self.FAILURES as exc:
             raise self._failed(exc) from exc
         self._succeeded()
         if self._pending and not self._replaying:
@@ -199,21 +223,24 @@ class RedisStore:
 
     async def gate(self, gate: Gate) -> GateResult:
         now = now_ms(self._clock.timestamp())
-        guard, spend, n = gate.guard, gate.spend, len(gate.reads)
-        keys = [guard.key, *gate.reads]
-        args: list[object] = [now, guard.interval, guard.period_ms, n,
-                              "" if gate.stop_at is None else gate.stop_at]
+        raw = await self._run_gate(now, gate.guard, gate.reads, gate.stop_at, gate.spend)
+        guarded = decision(gate.guard, now, bool(raw[0]), int(raw[1]))
+        if not guarded.allowed:  # nothing else was read
+            return GateResult(guarded, (), None)
+        values, spent = after_guard(raw, len(gate.reads), gate.spend, now)
+        return GateResult(guarded, values, spent)
+
+    async def _run_gate(self, now: int, guard: Budget | None, reads: Sequence[str],
+                        stop_at: int | None, spend: Budget | None) -> list[Any]:
+        """lua/gate.lua: with `guard` None, the script runs without its peek."""
+        keys = [guard.key, *reads] if guard is not None else [*reads]
+        args: list[object] = [now, guard.interval if guard else "", guard.period_ms if guard else "",
+                              len(reads), "" if stop_at is None else stop_at]
         if spend is not None:
             keys.append(spend.key)
             args += [spend.interval, spend.period_ms]
-        raw = await self._call(lambda: self._gate_script(keys=keys, args=args))
-        guarded = decision(guard, now, bool(raw[0]), int(raw[1]))
-        if not guarded.allowed:  # nothing else was read
-            return GateResult(guarded, (), None)
-        values = tuple(_int(v) for v in raw[2:2 + n])
-        spent = (decision(spend, now, bool(raw[2 + n]), int(raw[3 + n]))
-                 if spend is not None and len(raw) > 2 + n else None)
-        return GateResult(guarded, values, spent)
+        raw: list[Any] = await self._call(lambda: self._gate_script(keys=keys, args=args))
+        return raw
 
     async def _plain(self, command: Callable[[], Awaitable[T]]) -> T:
         """A plain command of the client (the pool, its retry), within one deadline:
@@ -248,5 +275,6 @@ class RedisStore:
             return False
 
     async def close(self) -> None:
-        await self._connections.close()
+        if self._connections is not None:
+            await self._connections.close()
         await self.redis.aclose()

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from gateway.config import Settings
+from tests.cluster import backend_with_cluster  # noqa: F401  (also on a Redis Cluster)
 from tests.factories import create_api_key, create_company, create_customer
 from tests.servers import ROOT
 from tests.support import Gateway, error_codes
@@ -54,6 +55,7 @@ def refused(response: httpx.Response) -> bool:
 async def revoke_with_the_cli(settings: Settings, key_id: str) -> None:
     env = {**os.environ, "ENVIRONMENT": "test", "DATABASE_URL": settings.database_url,
            "REDIS_URL": settings.redis_url or "", "REDIS_KEY_PREFIX": settings.redis_key_prefix,
+           "REDIS_CLUSTER": str(settings.redis_cluster).lower(),
            "API_KEY_PEPPER": settings.api_key_pepper}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "gateway", "revoke-api-key", key_id, "--json", cwd=ROOT, env=env,

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from gateway.dashboard.sessions import SESSION_COOKIE
+from tests.cluster import backend_with_cluster  # noqa: F401  (also on a Redis Cluster)
 from tests.dashboard.conftest import (
     OWNER,
     PASSWORD,

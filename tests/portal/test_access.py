@@ -14,6 +14,7 @@ from gateway.kit.time import from_unix, iso_ms
 from gateway.models import PortalRevocation
 from gateway.portal_link.repository import PortalRevocationRepository
 from gateway.signing.link import LINK_TTL_SECONDS, sign
+from tests.cluster import backend_with_cluster  # noqa: F401  (also on a Redis Cluster)
 from tests.conftest import SIGNING_SECRETS
 from tests.factories import create_company, create_customer
 from tests.portal.conftest import Tenant, link_header, make_tenant

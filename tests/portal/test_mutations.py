@@ -12,6 +12,7 @@ from gateway.audit.repository import AuditEventRepository
 from gateway.models import Subscription
 from gateway.models.subscription import SUBSCRIPTION_STATUSES
 from gateway.signing.link import LINK_TTL_SECONDS
+from tests.cluster import backend_with_cluster  # noqa: F401  (also on a Redis Cluster)
 from tests.factories import create_company, create_customer, create_subscription
 from tests.portal.conftest import Tenant, link_header, make_tenant
 from tests.support import CONTRACT_STATE_TABLE, Gateway, error_codes

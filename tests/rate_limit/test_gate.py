@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from gateway.portal.gate import PortalGateResult, check_portal_gate
 from gateway.store import Budget, Gate, RedisStore, Store
+from tests.cluster import backend_with_cluster  # noqa: F401  (also on a Redis Cluster)
 from tests.services import PrivateRedis
 from tests.support import Gateway
 

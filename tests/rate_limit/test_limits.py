@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.cluster import backend_with_cluster  # noqa: F401  (also on a Redis Cluster)
 from tests.factories import create_api_key, create_company, create_customer
 from tests.support import Gateway
 
