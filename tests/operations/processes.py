@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -110,3 +111,22 @@ def start_all(*gateways: GatewayProcess) -> None:
         gateway.spawn()
     for gateway in gateways:
         wait_until(gateway.ready, "gateway did not become healthy")
+
+
+@contextlib.contextmanager
+def worker_process(env: dict[str, str], log: Path, *,
+                   concurrency: int = 4) -> Iterator[subprocess.Popen[bytes]]:
+    """`gateway worker`, stopped with SIGTERM afterwards (if a test has not killed it)."""
+    with log.open("ab") as out:
+        process = subprocess.Popen([GATEWAY, "worker", "--concurrency", str(concurrency)],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -11,3 +11,7 @@ __all__ += ["_private_postgres_server", "private_postgres"]
 from tests.dashboard.conftest import dgw, start_dashboard, team  # noqa: E402
 
 __all__ += ["dgw", "start_dashboard", "team"]
+
+from tests.operations.conftest import launch  # noqa: E402
+
+__all__ += ["launch"]

@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import ipaddress
+import ssl
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from standardwebhooks.webhooks import Webhook
 
 from gateway.webhook.worker import DeliveryWorker
 from tests.portal.conftest import Tenant
@@ -52,10 +63,11 @@ class Receiver:
     port: int = 0
     answer: bytes = b"ok"
     released: asyncio.Event = field(default_factory=asyncio.Event)
+    tls: ssl.SSLContext | None = None  # https, with the certificate of loopback_tls()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/hooks"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -93,14 +105,74 @@ class Receiver:
 
 @asynccontextmanager
 async def receiver(**options: Any) -> AsyncIterator[Receiver]:
+    """`port`: a port of the test's choice (an endpoint may point there before)."""
     recv = Receiver(**options)
-    server = await asyncio.start_server(recv._serve, "127.0.0.1", 0)
+    server = await asyncio.start_server(recv._serve, "127.0.0.1", recv.port, ssl=recv.tls)
     recv.port = server.sockets[0].getsockname()[1]
     try:
         yield recv
     finally:
         recv.released.set()
         server.close()
+
+
+@contextmanager
+def receiver_thread(**options: Any) -> Iterator[Receiver]:
+    """`receiver` on an event loop of its own thread, for a test that blocks (a
+    synchronous HTTP client, a subprocess) while deliveries arrive."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    serving = receiver(**options)
+
+    async def stop() -> None:
+        await serving.__aexit__(None, None, None)
+        tasks = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in tasks:  # open keep-alive connections
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    try:
+        yield asyncio.run_coroutine_threadsafe(serving.__aenter__(), loop).result(10)
+    finally:
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def loopback_tls(directory: Path) -> tuple[ssl.SSLContext, Path]:
+    """A self-signed certificate for 127.0.0.1: the receiver's server context, and the
+    certificate's file for a delivering process to trust (SSL_CERT_FILE)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / "receiver.pem", directory / "receiver.key"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_path, key_path)
+    return context, cert_path
+
+
+def verified(secret: str, request: Received) -> dict[str, Any]:
+    """The payload, once the standardwebhooks library has accepted its signature."""
+    payload: dict[str, Any] = Webhook(secret).verify(request.body, request.headers)
+    return payload
+
+
+def ids_of(recv: Receiver) -> list[str]:
+    return [request.headers["webhook-id"] for request in recv.requests]
 
 
 @asynccontextmanager

@@ -17,21 +17,16 @@ from tests.factories import create_api_key, create_company, create_subscription
 from tests.portal.conftest import Tenant, make_tenant
 from tests.support import Gateway
 from tests.webhook.support import (
-    Received,
     create_endpoint,
     deliveries,
     receiver,
+    verified,
     worker_for,
 )
 
 ACT = """mutation($id: ID!, $key: String) {{
   {action}Subscription(subscriptionId: $id, idempotencyKey: $key) {{ id status }}
 }}"""
-
-
-def verified(secret: str, request: Received) -> dict[str, Any]:
-    payload: dict[str, Any] = Webhook(secret).verify(request.body, request.headers)
-    return payload
 
 
 class TestEveryChangeArrivesSigned:
