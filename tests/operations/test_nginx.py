@@ -1,19 +1,24 @@
-"""Two separate gateway processes behind Debian's nginx (round robin), sharing one
-PostgreSQL and one Redis: what one replica decides holds on the other, and one
-replica stopped with SIGTERM under load fails no request."""
+"""Two separate gateway processes behind Debian's nginx (round robin) and one webhook
+worker, sharing one PostgreSQL and one Redis: what one replica decides holds on the
+other, webhooks go out once whichever replica took the change, and one replica
+stopped with SIGTERM under load fails no request."""
 
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.operations.processes import GatewayProcess, cli, start_all
-from tests.services import PrivateNginx, missing_binaries
+from tests.operations.processes import GatewayProcess, cli, start_all, worker_process
+from tests.services import PrivateNginx, missing_binaries, wait_until
+from tests.webhook.support import ids_of, loopback_tls, receiver_thread, verified
 
 pytestmark = pytest.mark.slow
 
@@ -28,23 +33,44 @@ WHO = "query { portal { customer { uid } } }"
 CUSTOMERS = "query { customers(first: 1) { edges { cursor } } }"
 CANCEL = """mutation($id: ID!) { cancelSubscription(subscriptionId: $id,
   idempotencyKey: "cancel-1") { status } }"""
+PORTAL_ACT = """mutation($id: ID!) {{ {action}Subscription(subscriptionId: $id) {{ status }} }}"""
+RENAME = 'mutation { updatePortalDisplayName(name: "Ada K") { name } }'
+CREATE_ENDPOINT = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url}) {
+  secret } }"""
+EVENTS = """query { events(first: 100) { edges { node { id source type payload } }
+  pageInfo { hasNextPage } } }"""
+
+
+@dataclass
+class Replicas:
+    env: dict[str, str]
+    gateways: list[GatewayProcess]
+    nginx: PrivateNginx
+    receiver_tls: ssl.SSLContext  # a webhook receiver's, whose certificate the worker trusts
 
 
 @pytest.fixture
-def replicas(process_env: dict[str, str], launch: Callable[..., GatewayProcess]
-             ) -> Iterator[tuple[dict[str, str], list[GatewayProcess], PrivateNginx]]:
+def replicas(process_env: dict[str, str], launch: Callable[..., GatewayProcess],
+             tmp_path: Path) -> Iterator[Replicas]:
     if missing_binaries("nginx") and not Path("/usr/sbin/nginx").exists():
         pytest.skip("nginx is not installed (apt-get install nginx)")
     env = {**process_env, "TRUSTED_PROXIES": "127.0.0.1", "SHUTDOWN_DRAIN_SECONDS": "1",
-           "RATE_LIMIT_LINKS_PER_MINUTE": "5", "RATE_LIMIT_PORTAL_READS_PER_MINUTE": "100000"}
+           "RATE_LIMIT_LINKS_PER_MINUTE": "5", "RATE_LIMIT_PORTAL_READS_PER_MINUTE": "100000",
+           "WEBHOOK_WORKER": "external"}
+    receiver_tls, certificate = loopback_tls(tmp_path)
+    # Production settings: endpoints are https://; the receiver is on loopback, which
+    # only this worker may reach, trusting the receiver's certificate alone.
+    worker_env = env | {"WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "WEBHOOK_POLL_SECONDS": "0.2",
+                        "SSL_CERT_FILE": str(certificate)}
     gateways = [launch(env, "a"), launch(env, "b")]
-    start_all(*gateways)
-    nginx = PrivateNginx([gateway.port for gateway in gateways])
-    try:
-        nginx.start()
-        yield env, gateways, nginx
-    finally:
-        nginx.cleanup()
+    with worker_process(worker_env, tmp_path / "worker.log"):
+        start_all(*gateways)
+        nginx = PrivateNginx([gateway.port for gateway in gateways])
+        try:
+            nginx.start()
+            yield Replicas(env, gateways, nginx, receiver_tls)
+        finally:
+            nginx.cleanup()
 
 
 def merchant(env: dict[str, str], company: str | None = None) -> tuple[str, dict[str, str]]:
@@ -64,12 +90,14 @@ def codes(response: httpx.Response) -> list[str]:
     return [error["extensions"]["code"] for error in response.json().get("errors", [])]
 
 
-def test_what_one_replica_decides_holds_on_the_other(
-    replicas: tuple[dict[str, str], list[GatewayProcess], PrivateNginx],
-) -> None:
-    env, _, nginx = replicas
+def test_what_one_replica_decides_holds_on_the_other(replicas: Replicas) -> None:
+    env, nginx = replicas.env, replicas.nginx
     company, headers = merchant(env)
-    with httpx.Client(base_url=nginx.url, timeout=10) as client:
+    with httpx.Client(base_url=nginx.url, timeout=10) as client, \
+            receiver_thread(tls=replicas.receiver_tls) as recv:
+        # Every event from here on goes to one endpoint, made through one replica.
+        secret = gql(client, CREATE_ENDPOINT, {"url": recv.url}, headers).json()[
+            "data"]["createWebhookEndpoint"]["secret"]
         customer = gql(client, CREATE_CUSTOMER, headers=headers).json()["data"]["createCustomer"]["uid"]
         subscription = gql(client, CREATE_SUBSCRIPTION, headers=headers).json()[
             "data"]["createSubscription"]["id"]
@@ -84,6 +112,11 @@ def test_what_one_replica_decides_holds_on_the_other(
         url = gql(client, CREATE_LINK, {"c": customer}, headers).json()[
             "data"]["createPortalLink"]["customer"]["urls"]["customerPortal"]
         link = {"x-makepay-portal": url.split("?", 1)[1]}
+        # Portal actions, one after the other: round robin sends them to both replicas.
+        for action in ("pause", "reactivate"):
+            assert codes(gql(client, PORTAL_ACT.format(action=action),
+                             {"id": subscription}, link)) == []
+        assert codes(gql(client, RENAME, headers=link)) == []
         cancels = [gql(client, CANCEL, {"id": subscription}, link).json() for _ in range(2)]
         assert cancels == [{"data": {"cancelSubscription": {"status": "cancelled"}}}] * 2
 
@@ -114,11 +147,22 @@ def test_what_one_replica_decides_holds_on_the_other(
         dashboard = f"/api/dashboard/companies/{company}/makepay/customers/{customer}/portal"
         assert [client.post(dashboard, headers=session).status_code for _ in range(2)] == [200, 200]
 
+        # Webhooks: the one worker sends each event once, whichever replica wrote it.
+        page = gql(client, EVENTS, headers=headers).json()["data"]["events"]
+        assert not page["pageInfo"]["hasNextPage"]
+        events = {edge["node"]["id"]: edge["node"] for edge in page["edges"]}
+        wait_until(lambda: len(recv.requests) >= len(events), "not every event delivered", 60)
+        time.sleep(1)  # a second delivery of any would arrive now
+        assert Counter(ids_of(recv)) == Counter(events.keys())  # each once, none else
+        assert [verified(secret, request) for request in recv.requests] == [
+            events[request.headers["webhook-id"]]["payload"] for request in recv.requests]
+        portal = [node["type"] for node in events.values() if node["source"] == "portal"]
+        assert sorted(portal) == ["customer.updated", "subscription.cancelled",
+                                  "subscription.paused", "subscription.reactivated"]
 
-async def test_a_replica_stopped_under_load_fails_no_request(
-    replicas: tuple[dict[str, str], list[GatewayProcess], PrivateNginx],
-) -> None:
-    env, (_, b), nginx = replicas
+
+async def test_a_replica_stopped_under_load_fails_no_request(replicas: Replicas) -> None:
+    env, (_, b), nginx = replicas.env, replicas.gateways, replicas.nginx
     _, headers = merchant(env)
     async with httpx.AsyncClient(base_url=nginx.url, timeout=20) as client:
         created = await client.post("/graphql", json={"query": CREATE_CUSTOMER}, headers=headers)

@@ -101,6 +101,11 @@ class Receiver:
             pass
         finally:
             writer.close()
+            if self.tls is not None:  # TLS says goodbye first: wait, or drop it
+                try:
+                    await asyncio.wait_for(writer.wait_closed(), 1)
+                except (TimeoutError, OSError, ssl.SSLError):
+                    writer.transport.abort()
 
 
 @asynccontextmanager
