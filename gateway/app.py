@@ -19,6 +19,7 @@ from gateway.body_limit import BodyLimitMiddleware
 from gateway.config import Settings, load_settings
 from gateway.db import create_engine, create_session_factory
 from gateway.errors import GatewayError
+from gateway.graphiql.page import graphiql_routes
 from gateway.graphql.errors import as_gateway_error
 from gateway.graphql.schema import create_schema
 from gateway.graphql.view import GraphQLEndpoint
@@ -164,6 +165,8 @@ def create_app(
         Route("/readyz", readyz, methods=["GET"]),
         *portal_routes(),
     ]
+    if settings.graphiql_enabled:
+        routes.extend(graphiql_routes())
     if settings.metrics_enabled:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     app = Starlette(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -12,23 +12,60 @@ import orjson
 import typer
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from typer.core import TyperGroup
 
 from gateway.config import Settings, load_settings
 from gateway.errors import GatewayError
+from gateway.signing.link import LINK_TTL_SECONDS
 
 T = TypeVar("T")
-app = typer.Typer(help="MakePay portal gateway.", no_args_is_help=True, add_completion=False)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
-def settings_or_exit() -> Settings:
+def json_error(code: str, message: str) -> None:
+    sys.stdout.write(orjson.dumps({"ok": False, "error": {"code": code, "message": message}}).decode() + "\n")
+
+
+class JsonUsageErrors(TyperGroup):
+    """With --json anywhere on the command line, a usage error (a missing or unknown
+    option, a bad value, an unknown command) is one JSON object on stdout, as every
+    other answer is, instead of typer's box on stderr; the exit status stays 2."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        argv = sys.argv[1:] if args is None else list(args)
+        if "--json" not in argv or not standalone_mode:
+            return super().main(argv, prog_name, complete_var, standalone_mode, windows_expand_args,
+                                **extra)
+        try:
+            result = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.TyperException as exc:  # typer's UsageError and BadParameter among them
+            json_error("BAD_REQUEST", exc.format_message())
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            json_error("ABORTED", "Aborted.")
+            sys.exit(1)
+        # Without standalone mode click returns an Exit's status instead of exiting.
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+app = typer.Typer(cls=JsonUsageErrors, help="MakePay portal gateway.", no_args_is_help=True,
+                  add_completion=False)
+
+
+def settings_or_exit(as_json: bool = False) -> Settings:
     try:
         return load_settings()
     except ValidationError as exc:
-        typer.echo("Invalid configuration:", err=True)
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"]).upper() or "settings"
-            typer.echo(f"  {where}: {error['msg']}", err=True)
+        problems = [f"{'.'.join(str(p) for p in error['loc']).upper() or 'settings'}: {error['msg']}"
+                    for error in exc.errors()]
+        if as_json:
+            json_error("INVALID_CONFIGURATION", "Invalid configuration: " + "; ".join(problems))
+        else:
+            typer.echo("Invalid configuration:", err=True)
+            for problem in problems:
+                typer.echo(f"  {problem}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -41,8 +78,7 @@ def emit(as_json: bool, data: dict[str, Any], text: str) -> None:
 
 def fail(as_json: bool, error: GatewayError) -> None:
     if as_json:
-        sys.stdout.write(orjson.dumps({"ok": False, "error": {"code": error.code,
-                                                              "message": error.message}}).decode() + "\n")
+        json_error(error.code, error.message)
     else:
         typer.echo(f"error: {error.message}", err=True)
     raise typer.Exit(1)
@@ -113,9 +149,15 @@ def migrate(as_json: JsonFlag = False) -> None:
     """Apply every pending schema migration."""
     from gateway import migrate as migrations
 
-    settings = settings_or_exit()
-    migrations.upgrade(settings)
-    emit(as_json, {"ok": True, "revision": "head"}, "Database is at the latest migration.")
+    settings = settings_or_exit(as_json)
+    applied = migrations.upgrade(settings)
+    head = migrations.head_revision()
+    if applied:
+        text = (f"Applied {len(applied)} migration{'s' if len(applied) > 1 else ''}: "
+                f"{', '.join(applied)}. The database is at the latest migration ({head}).")
+    else:
+        text = f"Nothing to apply: the database is at the latest migration ({head})."
+    emit(as_json, {"ok": True, "applied": applied, "revision": head}, text)
 
 
 @app.command("create-company")
@@ -129,7 +171,7 @@ def create_company(
     from gateway.company.service import CompanyService
     from gateway.kit.time import SystemClock
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(as_json)
 
     async def work(session: AsyncSession) -> str:
         service = CompanyService(session, SystemClock())
@@ -149,7 +191,7 @@ def create_api_key(
     as_json: JsonFlag = False,
 ) -> None:
     """Create an API key; the secret is printed once and only its hash is stored."""
-    settings = settings_or_exit()
+    settings = settings_or_exit(as_json)
     key_id, secret = run_in_session(settings, as_json, lambda s: _create_key(settings, s, company, name))
     emit(as_json, {"keyId": key_id, "secret": secret},
          f"Key id:  {key_id}\nSecret:  {secret}\nStore the secret now: it is not shown again.")
@@ -173,7 +215,7 @@ def revoke_api_key(key_id: Annotated[str, typer.Argument(help="mk_makepay_...")]
     from gateway.db import create_session_factory
     from gateway.kit.time import SystemClock
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(as_json)
 
     async def work(session: AsyncSession) -> str:
         service = ApiKeyService(create_session_factory(session.bind), SystemClock(),  # type: ignore[arg-type]
@@ -199,7 +241,7 @@ def create_user(
     from gateway.dashboard.service import TeamService
     from gateway.kit.time import SystemClock
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(as_json)
     if password is None:
         password = typer.prompt(f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
                                 hide_input=True, confirmation_prompt=True, err=True)
@@ -217,7 +259,7 @@ def _change_permission(user: str, company: str, permission: str, as_json: bool, 
     from gateway.dashboard.service import TeamService
     from gateway.kit.time import SystemClock
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(as_json)
 
     async def work(session: AsyncSession) -> list[str]:
         service = TeamService(session, SystemClock())
@@ -265,7 +307,7 @@ def set_branding(
     from gateway.company.service import CompanyService
     from gateway.kit.time import SystemClock
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(as_json)
     given = {"accent_color": accent_color, "support_email": support_email,
              "support_url": support_url, "display_name": display_name}
     changes = {name: value or None for name, value in given.items() if value is not None}
@@ -285,6 +327,46 @@ def set_branding(
                       for key, value in branding.items()]))
 
 
+@app.command("create-portal-link")
+def create_portal_link(
+    company: CompanyOption,
+    customer: Annotated[str, typer.Option(help="The customer's UUID or cus_... UID.")],
+    expires_in: Annotated[int, typer.Option(
+        help=f"Seconds until the link expires, at most {LINK_TTL_SECONDS}. Zero or negative "
+             "makes an already expired link (to see the page's expired screen); refused in "
+             "production.")] = LINK_TTL_SECONDS,
+    as_json: JsonFlag = False,
+) -> None:
+    """Sign a portal link for a customer, as the merchant API does, and print it."""
+    from gateway.keys import Keys
+    from gateway.kit.time import SystemClock, iso_ms
+    from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
+    from gateway.redis import create_store
+    from gateway.signing.link import PortalLinkSigner
+
+    settings = settings_or_exit(as_json)
+
+    async def work(session: AsyncSession) -> IssuedPortalLink:
+        clock = SystemClock()
+        store = create_store(settings.redis_url, clock)  # issuing reads nothing from it
+        try:
+            service = PortalLinkService(
+                session, clock, PortalLinkSigner(settings.portal_signing_secrets, clock),
+                store, Keys(settings.redis_key_prefix), settings.portal_base_url,
+                settings.clock_skew_seconds)
+            return await service.issue(company, customer, expires_in=expires_in,
+                                       allow_expired=settings.is_development)
+        finally:
+            await store.close()
+
+    issued = run_in_session(settings, as_json, work)
+    expires_at = iso_ms(issued.expires_at)
+    state = "expired" if expires_in <= 0 else "expires"
+    emit(as_json, {"ok": True, "companyId": issued.company_id, "customerId": str(issued.customer.id),
+                   "customerUid": issued.customer.uid, "portalUrl": issued.url, "expiresAt": expires_at},
+         f"Portal link ({state} {expires_at}):\n  {issued.url}")
+
+
 @app.command("seed-demo")
 def seed_demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing when companies exist.")] = False,
@@ -293,7 +375,7 @@ def seed_demo(
     """Create a demo company with data; print an API key and a portal link."""
     from gateway.seed import seed_demo as seed
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(as_json)
     result = run_in_session(settings, as_json, lambda s: seed(settings, s, if_empty=if_empty))
     if result is None:
         emit(as_json, {"ok": True, "seeded": False}, "Database already has data; not seeding.")

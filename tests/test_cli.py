@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -10,10 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from gateway import cli
+from gateway.app import create_app
+from gateway.config import Settings
 from tests.servers import ROOT
 
 
@@ -33,12 +38,15 @@ def gateway(args: list[str], env: dict[str, str], check: bool = True) -> Ran:
     return ran
 
 
+COMMANDS = sorted(typer.main.get_command(cli.app).commands)  # type: ignore[attr-defined]
+
+
 def test_python_dash_m_gateway_runs_the_cli() -> None:
     result = subprocess.run([sys.executable, "-m", "gateway", "--help"], cwd=ROOT, capture_output=True,
                             text=True, timeout=60, check=False, env={**os.environ})
     assert result.returncode == 0
     for command in ("serve", "migrate", "create-company", "create-api-key", "revoke-api-key",
-                    "seed-demo", "export-schema"):
+                    "create-portal-link", "seed-demo", "export-schema"):
         assert command in result.stdout
 
 
@@ -55,6 +63,72 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     values = {"DATABASE_URL": f"sqlite:///{path}", "ENVIRONMENT": "development", "REDIS_URL": ""}
     gateway(["migrate"], values)
     return values
+
+
+def test_migrate_says_which_migrations_it_applied(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "ENVIRONMENT": "development",
+           "REDIS_URL": ""}
+    scripts = sorted(path.name.split("_")[0]
+                     for path in (ROOT / "gateway" / "migrations" / "versions").glob("[0-9]*.py"))
+
+    first = as_json(gateway(["migrate", "--json"], env))
+    again = as_json(gateway(["migrate", "--json"], env))
+
+    assert first == {"ok": True, "applied": scripts, "revision": scripts[-1]}
+    assert again == {"ok": True, "applied": [], "revision": scripts[-1]}
+
+
+def test_migrate_in_words(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.db'}", "ENVIRONMENT": "development",
+           "REDIS_URL": ""}
+    first = gateway(["migrate"], env).stdout
+    again = gateway(["migrate"], env).stdout
+
+    assert first.startswith("Applied ")
+    assert "0001" in first
+    assert again.startswith("Nothing to apply")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_usage_error_with_json_is_one_json_error(env: dict[str, str], command: str) -> None:
+    result = gateway([command, "--no-such-option", "--json"], env, check=False)
+
+    assert result.returncode == 2
+    assert as_json(result) == {"ok": False, "error": {"code": "BAD_REQUEST",
+                                                      "message": "No such option: --no-such-option"}}
+    assert result.stderr == ""
+
+
+def test_a_missing_option_with_json_names_the_option(env: dict[str, str]) -> None:
+    result = gateway(["create-company", "--json"], env, check=False)
+
+    assert result.returncode == 2
+    assert as_json(result)["error"] == {"code": "BAD_REQUEST", "message": "Missing option '--name'."}
+
+
+def test_an_unknown_command_with_json_is_one_json_error(env: dict[str, str]) -> None:
+    result = gateway(["create-compny", "--json"], env, check=False)
+
+    assert result.returncode == 2
+    assert as_json(result)["error"]["code"] == "BAD_REQUEST"
+
+
+def test_a_usage_error_without_json_stays_text(env: dict[str, str]) -> None:
+    result = gateway(["create-company"], env, check=False)
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Missing option '--name'" in result.stderr
+
+
+def test_invalid_configuration_with_json_is_one_json_error(env: dict[str, str]) -> None:
+    result = gateway(["create-company", "--name", "X", "--json"],
+                     {**env, "RATE_LIMIT_LINKS_PER_MINUTE": "lots"}, check=False)
+
+    assert result.returncode == 2
+    error = as_json(result)["error"]
+    assert error["code"] == "INVALID_CONFIGURATION"
+    assert "RATE_LIMIT_LINKS_PER_MINUTE" in error["message"]
 
 
 def test_create_company_and_api_key(env: dict[str, str]) -> None:
@@ -181,3 +255,79 @@ def test_seed_demo_brands_the_demo_company(env: dict[str, str]) -> None:
     shown = as_json(gateway(["set-branding", "--company", seeded["companyId"], "--json"], env))
     assert shown["branding"]["accentColor"] == "#0f766e"
     assert shown["branding"]["supportEmail"] == "support@example.com"
+
+
+# ---------------------------------------------------------------- create-portal-link
+
+@pytest.fixture
+def linked(env: dict[str, str]) -> list[str]:
+    """A fresh demo company and customer, and the start of a create-portal-link command line."""
+    seeded = as_json(gateway(["seed-demo", "--json"], env))
+    return ["create-portal-link", "--company", seeded["companyId"], "--customer", seeded["customerUid"]]
+
+
+def portal_answer(env: dict[str, str], url: str) -> dict[str, Any]:
+    """The portal query, sent as the portal page sends it, to a gateway on the CLI's database.
+    (The CLI runs its own event loop, so the tests that call it are not async.)"""
+    return asyncio.run(_portal_answer(env, url))
+
+
+async def _portal_answer(env: dict[str, str], url: str) -> dict[str, Any]:
+    settings = Settings(database_url=env["DATABASE_URL"], environment="development", redis_url=None)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
+        response = await client.post("/graphql", json={"query": "{ portal { customer { name } } }"},
+                                     headers={"x-makepay-portal": url.split("?", 1)[1]})
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def test_create_portal_link_prints_a_link_that_opens_the_portal(
+    env: dict[str, str], linked: list[str]
+) -> None:
+    created = as_json(gateway([*linked, "--json"], env))
+    in_words = gateway(linked, env).stdout
+
+    assert created["portalUrl"].startswith("https://makepay.io/billing?company=")
+    assert created["customerUid"] == linked[-1]
+    assert created["portalUrl"].split("?")[0] in in_words
+    answer = portal_answer(env, created["portalUrl"])
+    assert answer == {"data": {"portal": {"customer": {"name": "Ada Lovelace"}}}}
+
+
+def test_a_negative_expiry_makes_an_expired_link(env: dict[str, str], linked: list[str]) -> None:
+    created = as_json(gateway([*linked, "--expires-in", "-60", "--json"], env))
+
+    answer = portal_answer(env, created["portalUrl"])
+    assert answer["data"] is None
+    assert answer["errors"][0]["extensions"]["code"] == "PORTAL_LINK_EXPIRED"
+
+
+def test_an_expired_link_is_refused_in_production(env: dict[str, str], linked: list[str]) -> None:
+    production = {**env, "ENVIRONMENT": "production", "PORTAL_BASE_URL": "https://portal.example.com",
+                  "PORTAL_SIGNING_SECRETS": "production-signing-secret-0123456789abcdefghij",
+                  "API_KEY_PEPPER": "production-api-key-pepper-0123456789abcdefghij"}
+    refused = gateway([*linked, "--expires-in", "-60", "--json"], production, check=False)
+    short = as_json(gateway([*linked, "--expires-in", "600", "--json"], production))
+
+    assert refused.returncode == 1
+    assert as_json(refused)["error"]["code"] == "BAD_REQUEST"
+    assert "production" in as_json(refused)["error"]["message"]
+    assert short["portalUrl"].startswith("https://portal.example.com/billing?")
+
+
+def test_a_link_lives_at_most_24_hours(env: dict[str, str], linked: list[str]) -> None:
+    refused = gateway([*linked, "--expires-in", "86401", "--json"], env, check=False)
+
+    assert refused.returncode == 1
+    assert as_json(refused)["error"]["code"] == "BAD_REQUEST"
+
+
+def test_create_portal_link_for_an_unknown_customer(env: dict[str, str], linked: list[str]) -> None:
+    missing = gateway([*linked[:-1], "cus_01m8pgt05m33vsgtr7001zb4e4", "--json"], env, check=False)
+    malformed = gateway([*linked[:-1], "nope", "--json"], env, check=False)
+
+    assert as_json(missing)["error"]["code"] == "NOT_FOUND"
+    assert as_json(malformed)["error"]["code"] == "BAD_REQUEST"

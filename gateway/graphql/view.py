@@ -13,10 +13,11 @@ import orjson
 import strawberry
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.types.graphql import OperationType
 
 from gateway.errors import BadRequest, GatewayError, PayloadTooLarge
+from gateway.graphiql.page import PAGE_HEADERS as GRAPHIQL_HEADERS
+from gateway.graphiql.page import render_graphiql
 from gateway.graphql.context import Context
 from gateway.graphql.errors import format_graphql_error
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
@@ -59,13 +60,13 @@ async def read_json_body(request: Request, limit: int) -> Any:
 class GraphQLEndpoint:
     def __init__(self, schema: strawberry.Schema) -> None:
         self.schema = schema
-        self._ide_html = get_graphql_ide_html(graphql_ide="graphiql")
+        self._ide_html = render_graphiql()
 
     async def handle(self, request: Request) -> Response:
         state: State = request.app.state.gateway
         if request.method == "GET":
             if state.settings.graphiql_enabled and "text/html" in request.headers.get("accept", ""):
-                return HTMLResponse(self._ide_html)
+                return HTMLResponse(self._ide_html, headers=GRAPHIQL_HEADERS)
             if "query" not in request.query_params:
                 return JSONResponse({"errors": [{"message": "Send a POST with a JSON body.",
                                                  "extensions": {"code": "BAD_REQUEST"}}]},

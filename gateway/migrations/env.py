@@ -27,8 +27,10 @@ def run_migrations_offline() -> None:
 
 
 def _run(connection: Connection) -> None:
+    # on_version_apply: `gateway migrate` reports the revisions it applied.
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, compare_type=True)
+                      render_as_batch=True, compare_type=True,
+                      on_version_apply=context.config.attributes.get("on_version_apply"))
     with context.begin_transaction():
         context.run_migrations()
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gateway.customer.repository import CompanyOrigin, CustomerLookup, CustomerRecord
 from gateway.customer.service import CustomerService, parse_customer_ref
-from gateway.errors import NotFound
+from gateway.errors import BadRequest, NotFound
 from gateway.event.service import EventService, Source
 from gateway.keys import Keys
 from gateway.kit.ids import new_uuid
@@ -34,6 +34,18 @@ def portal_origin(company: Company | CompanyOrigin, base_url: str) -> str:
     if company.portal_domain and company.portal_domain_verified:
         return f"https://{company.portal_domain}"
     return base_url
+
+
+def check_expires_in(expires_in: int, *, allow_expired: bool) -> None:
+    if expires_in > LINK_TTL_SECONDS:
+        raise BadRequest(f"A portal link expires within {LINK_TTL_SECONDS} seconds (24 hours) at most.",
+                         field="expiresIn")
+    if expires_in <= 0 and not allow_expired:
+        raise BadRequest("An already expired portal link (expiry of 0 seconds or less) is refused "
+                         "in production; give a positive number of seconds.", field="expiresIn")
+    if expires_in < -LINK_TTL_SECONDS:
+        raise BadRequest(f"An expired portal link expired at most {LINK_TTL_SECONDS} seconds ago.",
+                         field="expiresIn")
 
 
 class PortalLinkService:
@@ -62,7 +74,19 @@ class PortalLinkService:
             raise RuntimeError("this operation needs a database session")
         return self.session
 
-    async def issue(self, company_id: str, customer_ref: str) -> IssuedPortalLink:
+    async def issue(
+        self, company_id: str, customer_ref: str, *, expires_in: int | None = None,
+        allow_expired: bool = False,
+    ) -> IssuedPortalLink:
+        """A link valid for 24 hours, or for `expires_in` seconds (an operator's choice).
+
+        No link lives longer than 24 hours: a link's issue time is taken to be 24 hours
+        before its expiry (that is what a revocation compares), so a longer one could
+        outlive a revocation made after it was issued. A shorter one only risks being
+        revoked too early. An already expired link (`expires_in` <= 0) is for seeing the
+        page's expired screen, so only `allow_expired` (outside production) makes one."""
+        if expires_in is not None:
+            check_expires_in(expires_in, allow_expired=allow_expired)
         customer: Customer | CustomerRecord
         company: Company | CompanyOrigin
         if self.engine is not None:
@@ -76,7 +100,8 @@ class PortalLinkService:
             customer, company = await CustomerService(self._session(), self.clock).get_with_company(
                 company_id, customer_ref
             )
-        link = self.signer.issue(company.id, customer.uid)
+        link = self.signer.issue(company.id, customer.uid,
+                                 LINK_TTL_SECONDS if expires_in is None else expires_in)
         url = f"{portal_origin(company, self.base_url)}/billing?{link.query()}"
         return IssuedPortalLink(company.id, customer, url, from_unix(link.expires), link)
 

@@ -59,8 +59,8 @@ class PortalLinkSigner:
         self._clock = clock
         self._skew = skew_seconds
 
-    def issue(self, company_id: str, customer_uid: str) -> SignedLink:
-        expires = int(self._clock.timestamp()) + LINK_TTL_SECONDS
+    def issue(self, company_id: str, customer_uid: str, expires_in: int = LINK_TTL_SECONDS) -> SignedLink:
+        expires = int(self._clock.timestamp()) + expires_in
         signature = sign(self._secrets[0], company_id, customer_uid, expires)
         return SignedLink(company_id, customer_uid, expires, signature)
 

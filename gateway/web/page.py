@@ -45,18 +45,20 @@ PAGE_HEADERS = {
 ASSET_MAX_AGE = 3600
 
 
-def assets_version() -> str:
+def assets_version(directory: Path = ASSETS_DIR) -> str:
     digest = hashlib.sha256()
-    for path in sorted(ASSETS_DIR.iterdir()):
+    for path in sorted(directory.rglob("*")):
         if path.is_file():
-            digest.update(path.name.encode())
+            digest.update(str(path.relative_to(directory)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 
-def render_page() -> bytes:
-    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
-    return html.replace("{{assets}}", ASSETS_PATH).replace("{{version}}", assets_version()).encode()
+def render_page(html_file: Path = WEB_DIR / "index.html", assets_path: str = ASSETS_PATH,
+                assets_dir: Path = ASSETS_DIR) -> bytes:
+    """The page's HTML with its assets' URL and version (GraphiQL's page is made the same way)."""
+    html = html_file.read_text(encoding="utf-8")
+    return html.replace("{{assets}}", assets_path).replace("{{version}}", assets_version(assets_dir)).encode()
 
 
 class PortalAssets(StaticFiles):
