@@ -65,15 +65,16 @@ def clean_cancellation(settings: PortalSettings, reason: str | None,
         offered = ", ".join(settings.cancellation_reasons) or "none"
         raise BadRequest(f"reason must be one of the reasons offered: {offered}.", field="reason")
     if comment is not None:
-        comment = validate.text(comment, "comment", max_length=MAX_COMMENT) or None
-        if comment is not None and any(unicodedata.category(ch) in _REFUSED_IN_COMMENTS
-                                       for ch in comment):
-            raise BadRequest("comment must not contain control, formatting or text-direction "
-                             "characters.", field="comment")
-    return Cancellation(reason, comment)
+        comment = comment.strip()
+        if any(unicodedata.category(ch) in _REFUSED_IN_COMMENTS for ch in comment):
+            raise BadRequest("comment must not contain control, formatting, text-direction "
+                             "or line separator characters.", field="comment")
+        if len(comment) > MAX_COMMENT:
+            raise BadRequest(f"comment is limited to {MAX_COMMENT} characters.", field="comment")
+    return Cancellation(reason, comment or None)
 
 
-# Control (Cc, checked by validate.text too), format (Cf: the direction overrides,
+# Control (Cc), format (Cf: the direction overrides,
 # zero-width characters) and line or paragraph separators: a comment the merchant reads
 # should read as what it is.
 _REFUSED_IN_COMMENTS = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
