@@ -94,6 +94,7 @@ class PortalCompanyRecord:
     id: str
     name: str
     branding: dict[str, Any] | None
+    portal_settings: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +126,12 @@ WHERE c.company_id = $1 AND c.{column} = $2
 _DRIVER_BY_UID = _DRIVER_LOOKUP.format(column="uid")
 _DRIVER_PORTAL = """
 SELECT c.id, c.uid, c.company_id, c.email, c.name, c.client_id, c.metadata::text,
-       c.created_at, c.updated_at, co.name, co.branding::text
+       c.created_at, c.updated_at, co.name, co.branding::text, co.portal_settings::text
 FROM customers c JOIN companies co ON co.id = c.company_id
 WHERE c.company_id = $1 AND c.uid = $2
 """
-_PORTAL = select(*_CUSTOMER_COLUMNS, col(Company.name), col(Company.branding)).join(
+_PORTAL = select(*_CUSTOMER_COLUMNS, col(Company.name), col(Company.branding),
+                 col(Company.portal_settings)).join(
     Company, col(Company.id) == Customer.company_id).where(
     col(Customer.company_id) == bindparam("company_id"), col(Customer.uid) == bindparam("ref"))
 _DRIVER_BY_ID = _DRIVER_LOOKUP.format(column="id")
@@ -191,10 +193,12 @@ class CustomerLookup:
             customer = CustomerRecord(uuid.UUID(bytes=found[0].bytes), found[1], found[2],
                                       found[3], found[4], found[5], orjson.loads(found[6]),
                                       found[7], found[8])
-            branding = orjson.loads(found[10]) if found[10] is not None else None
-            return customer, PortalCompanyRecord(found[2], found[9], branding)
+            branding, settings = (orjson.loads(found[i]) if found[i] is not None else None
+                                  for i in (10, 11))
+            return customer, PortalCompanyRecord(found[2], found[9], branding, settings)
         async with autocommit(self.engine) as conn:
             result = (await conn.execute(_PORTAL, {"company_id": company_id, "ref": uid})).first()
         if result is None:
             return None
-        return CustomerRecord(*result[:9]), PortalCompanyRecord(result[2], result[9], result[10])
+        return CustomerRecord(*result[:9]), PortalCompanyRecord(result[2], result[9], result[10],
+                                                                result[11])
