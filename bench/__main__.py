@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 from redis import Redis
 
-from bench import dataset, scenarios
+from bench import dataset, scenarios, webhooks
 from bench.dataset import Size
 from bench.load import Wrk, WrkResult
 from bench.server import ROOT, Server, floor_command, gateway_command
@@ -87,6 +87,7 @@ class Bench:
     rss: dict[str, list[float]] = field(default_factory=dict)
     flood_statements: int | None = None
     portal_available: bool = False
+    delivery: webhooks.DeliveryResult | None = None
     ctx: scenarios.Context = field(init=False)
 
     @property
@@ -291,6 +292,15 @@ class Bench:
                          scenarios.mutation_spec(ctx, self.args.threads),
                          lambda c, n: scenarios.mutation_verify(ctx, c, n), pool,
                          before_each=self.reset_subscriptions)
+                if self.wanted("4"):
+                    # The same, with one webhook endpoint subscribed per company: the
+                    # request still writes one event (fan-out is the worker's).
+                    self.add_endpoints(pool)
+                    self.rows["4w"] = Row("4w", "portal pause/reactivate, endpoints")
+                    self.run(self.rows["4w"], server,
+                             scenarios.mutation_spec(ctx, self.args.threads),
+                             lambda c, n: scenarios.mutation_verify(ctx, c, n), pool,
+                             before_each=self.reset_subscriptions)
                 self.run_flood(server)
             self.rss["gateway"] = server.peak_rss_mb()
             if floor is not None:
@@ -299,6 +309,22 @@ class Bench:
             server.stop()
             if floor is not None:
                 floor.stop()
+        if self.wanted("8"):
+            events = 1_000 if self.args.small else 10_000
+            log(f"webhook delivery: {events:,} pending events, concurrency 32")
+            self.delivery = asyncio.run(webhooks.delivery(self.db_url, PEPPER, events, 32))
+            log(f"webhook delivery: {self.delivery.rate:,.0f} deliveries/s")
+
+    def add_endpoints(self, pool: list[int]) -> None:
+        async def companies(conn: asyncpg.Connection) -> list[str]:
+            rows = await conn.fetch(
+                "SELECT DISTINCT company_id FROM subscriptions WHERE id = ANY($1::uuid[])",
+                [uuid.UUID(scenarios.subscription_id(n)) for n in pool])
+            return [row["company_id"] for row in rows]
+
+        ids = asyncio.run(self.with_db(companies))
+        asyncio.run(webhooks.add_endpoints(webhooks.settings_for(self.db_url, PEPPER), ids,
+                                           "http://127.0.0.1:9/never-delivered"))
 
     def run_flood(self, server: Server) -> None:
         ctx = self.ctx
@@ -375,12 +401,14 @@ class Bench:
             f"{'errors':>8}{'CPU us/req':>12}  ratio by req/s (by CPU per request)",
             "-" * 120,
         ]
-        order = ["1", "2", "3", "4", "5", "6"]
+        order = ["1", "2", "3", "4", "4w", "5", "6"]
+        notes["4w"] = (floor("4w", "4"), "x scenario 4")
         for key in order:
             row = self.rows.get(key)
             title = {"1": "1 createPortalLink (GraphQL, API key)", "2": "2 REST partner route",
                      "3": f"3 portal data query ({size.payments:,} payments)",
                      "4": "4 portal pause/reactivate (idempotent)",
+                     "4w": "4w the same, one webhook endpoint each",
                      "5": "5 invalid-signature flood",
                      "6": "6 reference floor (Starlette + asyncpg)"}[key]
             if row is None or row.result is None:
@@ -392,7 +420,8 @@ class Bench:
             ratio = ""
             if key in notes and notes[key][0] is not None:
                 base = notes[key][1]
-                by_cpu = self.cpu_ratio(key, "6" if "floor" in base else "1")
+                by_cpu = self.cpu_ratio(key, "6" if "floor" in base else
+                                        "4" if "scenario 4" in base else "1")
                 ratio = f"{notes[key][0]:.2f}{base}" + (f" ({by_cpu:.2f}x)" if by_cpu else "")
             if key == "5" and self.flood_statements is not None:
                 used = ("0 DB statements" if self.flood_statements == 0 else
@@ -416,12 +445,22 @@ class Bench:
             why = ("not run" if not self.wanted("7") or self.portal_available
                    else "n/a (portal API not on this branch)")
             lines.append(f"{'7 scaling of scenario 3':<44}{why:>45}")
+        if self.delivery is not None:
+            d = self.delivery
+            lines.append(f"{'8 webhook delivery (one worker, local receiver)':<44}"
+                         f"{d.rate:>9,.0f}  deliveries/s: {d.delivered:,} of {d.events:,} "
+                         f"events in {d.seconds:.1f}s, concurrency {d.concurrency}, "
+                         f"{d.cpu_us:,.0f} us worker CPU each, receiver counted {d.received:,}")
+        elif self.wanted("8"):
+            lines.append(f"{'8 webhook delivery':<44}{'not run':>45}")
         lines.append("-" * 120)
         for name, values in self.rss.items():
             lines.append(f"peak RSS per worker, {name}: "
                          + ", ".join(f"{v:.0f} MB" for v in values))
         failures = [(row.title, f) for row in self.rows.values() for f in row.verify_failures]
         total = sum(row.errors for row in self.rows.values())
+        if self.delivery is not None:
+            total += self.delivery.events - min(self.delivery.delivered, self.delivery.received)
         lines.append(f"errors: {total}" + ("" if not failures else " -- see below"))
         for title, failure in failures[:10]:
             lines.append(f"  {title}: {failure}")

@@ -390,6 +390,8 @@ def create_portal_link(
     as_json: JsonFlag = False,
 ) -> None:
     """Sign a portal link for a customer, as the merchant API does, and print it."""
+    from gateway.event.payloads import portal_link_object
+    from gateway.event.service import EventService, Source
     from gateway.keys import Keys
     from gateway.kit.time import SystemClock, iso_ms
     from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
@@ -406,10 +408,14 @@ def create_portal_link(
                 session, clock, PortalLinkSigner(settings.portal_signing_secrets, clock),
                 store, Keys(settings.redis_key_prefix), settings.portal_base_url,
                 settings.clock_skew_seconds)
-            return await service.issue(company, customer, expires_in=expires_in,
-                                       allow_expired=settings.is_development)
+            issued = await service.issue(company, customer, expires_in=expires_in,
+                                         allow_expired=settings.is_development)
         finally:
             await store.close()
+        await EventService(session, clock).emit(  # an operator's link is an event too
+            issued.company_id, "portal_link.created", Source.system,
+            portal_link_object(issued.customer, issued.expires_at))
+        return issued
 
     issued = run_in_session(settings, as_json, work)
     expires_at = iso_ms(issued.expires_at)
@@ -507,7 +513,7 @@ def _with_endpoints(as_json: bool, work: Callable[[Any], Awaitable[T]]) -> T:
     from gateway.kit.time import SystemClock
     from gateway.webhook.service import WebhookEndpointService
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(as_json)
     return run_in_session(settings, as_json, lambda session: work(
         WebhookEndpointService(session, SystemClock(), settings)))
 
@@ -612,6 +618,22 @@ def webhooks_test(endpoint_id: Annotated[str, typer.Argument(help="The endpoint'
     event_id = _with_endpoints(as_json, work)
     emit(as_json, {"ok": True, "eventId": event_id},
          f"Queued {event_id}; a worker delivers it (gateway worker, or WEBHOOK_WORKER=inline).")
+
+
+@webhooks_app.command("listen")
+def webhooks_listen(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 9000,
+    secret: Annotated[str | None, typer.Option(
+        envvar="MAKEPAY_WEBHOOK_SECRET", help="The endpoint's whsec_ secret, to check "
+        "signatures.")] = None,
+) -> None:
+    """A local receiver for trying webhooks: prints each one it gets."""
+    from gateway.webhook.listen import listen
+
+    try:
+        asyncio.run(listen(port, secret, typer.echo))
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:

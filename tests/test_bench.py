@@ -25,10 +25,13 @@ def test_bench_small_prints_the_table_without_errors(postgres_server_url: str, r
     output = done.stdout
     assert done.returncode == 0, output[-3000:] + done.stderr[-3000:]
     for scenario in ("1 createPortalLink", "2 REST partner route", "3 portal data query",
-                     "4 portal pause/reactivate", "5 invalid-signature flood",
+                     "4 portal pause/reactivate", "4w the same, one webhook endpoint",
+                     "5 invalid-signature flood",
                      "6 reference floor", "7 scenario 3 at"):
         assert re.search(rf"^{re.escape(scenario)}.*\s0\s+[\d,]+\s", output, re.MULTILINE), (
             scenario, output)
     assert "0 DB statements" in output
+    assert re.search(r"^8 webhook delivery.*1,000 of 1,000 events.*.*receiver counted 1,000",
+                     output, re.MULTILINE), output
     assert re.search(r"^peak RSS per worker, gateway: \d+ MB", output, re.MULTILINE)
     assert re.search(r"^errors: 0$", output, re.MULTILINE)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from gateway.customer.repository import CustomerRecord
 from gateway.kit.time import iso_ms
 from gateway.models import Customer, Subscription
 from gateway.subscription.service import snapshot
@@ -25,3 +27,9 @@ def customer_object(row: Customer) -> dict[str, Any]:
 
 def subscription_object(row: Subscription, customer_id: str | None) -> dict[str, Any]:
     return {**snapshot(row), "customerId": customer_id}
+
+
+def portal_link_object(customer: Customer | CustomerRecord, expires_at: datetime) -> dict[str, Any]:
+    """A link is a credential and is never stored: the customer and the expiry only."""
+    return {"customerId": str(customer.id), "customerUid": customer.uid,
+            "expiresAt": iso_ms(expires_at)}

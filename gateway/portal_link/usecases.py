@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.event.payloads import portal_link_object
 from gateway.event.service import Source, emit_alone
-from gateway.kit.time import iso_ms
 from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
 from gateway.redis import RateDecision
 from gateway.state import State
@@ -42,10 +42,6 @@ async def issue_portal_link(
     else:
         decision = await state.limiter.link_creation(principal.company_id, principal.rate_key)
     issued = await portal_link_service(state, None).issue(principal.company_id, customer_ref)
-    # The link itself is a credential and is never stored: the event names the
-    # customer and the expiry only.
     await emit_alone(state.engine, state.clock, issued.company_id, "portal_link.created",
-                     principal.source, {"customerId": str(issued.customer.id),
-                                        "customerUid": issued.customer.uid,
-                                        "expiresAt": iso_ms(issued.expires_at)})
+                     principal.source, portal_link_object(issued.customer, issued.expires_at))
     return issued, decision

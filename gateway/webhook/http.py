@@ -14,12 +14,15 @@ import asyncio
 import ipaddress
 import socket
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import httpcore
 
 MAX_RESPONSE_BYTES = 4096
+KEEPALIVE_SECONDS = 30.0
+MAX_ORIGINS_PER_SLOT = 8
 USER_AGENT = b"MakePay-Webhooks/1"
 
 
@@ -118,34 +121,84 @@ class Answer:
 
     @property
     def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
+        # A 2xx whose answer did not finish within the deadline is a failure too.
+        return self.error is None and self.status_code is not None and (
+            200 <= self.status_code < 300)
 
 
 class Sender:
+    """Each worker slot keeps its own keep-alive connections, one per origin (the
+    last `MAX_ORIGINS_PER_SLOT`). A shared connection pool checks every idle
+    connection for expiry on each request, which cost more than the request itself
+    at 32 slots; a slot's own connection is checked alone."""
+
     def __init__(self, *, timeout: float, allow_private: bool, max_connections: int) -> None:
         self.timeout = timeout
-        self.pool = httpcore.AsyncConnectionPool(
-            max_connections=max_connections, keepalive_expiry=30.0, retries=0,
-            network_backend=GuardedBackend(allow_private=allow_private))
+        self.backend = GuardedBackend(allow_private=allow_private)
+        self.max_connections = max_connections
+        self._connections: dict[int, OrderedDict[tuple[bytes, bytes, int], httpcore.AsyncHTTPConnection]] = {}
         self._timeouts = {"connect": timeout, "read": timeout, "write": timeout,
                           "pool": timeout}
+        self._closing: set[asyncio.Future[None]] = set()  # closes in flight, kept referenced
 
-    async def post(self, url: str, headers: list[tuple[bytes, bytes]], body: bytes) -> Answer:
+    def _close_later(self, connection: httpcore.AsyncHTTPConnection) -> None:
+        closing = asyncio.ensure_future(connection.aclose())
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+
+    def _connection(self, slot: int, origin: httpcore.Origin,
+                    fresh: bool = False) -> httpcore.AsyncHTTPConnection:
+        kept = self._connections.setdefault(slot, OrderedDict())
+        key = (origin.scheme, origin.host, origin.port)
+        connection = kept.pop(key, None)
+        if connection is not None and (fresh or connection.is_closed()
+                                       or connection.has_expired()):
+            self._close_later(connection)
+            connection = None
+        if connection is None:
+            connection = httpcore.AsyncHTTPConnection(
+                origin, keepalive_expiry=KEEPALIVE_SECONDS, network_backend=self.backend)
+        kept[key] = connection
+        while len(kept) > MAX_ORIGINS_PER_SLOT:
+            _, evicted = kept.popitem(last=False)
+            self._close_later(evicted)
+        return connection
+
+    async def post(self, url: str, headers: list[tuple[bytes, bytes]], body: bytes,
+                   slot: int = 0) -> Answer:
         started = time.perf_counter()
         status: int | None = None
         try:
+            request_url = httpcore.URL(url)
+            origin = request_url.origin
+            all_headers = [*headers, (b"host", _host_header(request_url)),
+                           (b"user-agent", USER_AGENT),
+                           (b"content-length", str(len(body)).encode())]
             async with asyncio.timeout(self.timeout):
-                async with self.pool.stream(
-                    "POST", url, content=body, extensions={"timeout": self._timeouts},
-                    headers=[*headers, (b"user-agent", USER_AGENT),
-                             (b"content-length", str(len(body)).encode())],
-                ) as response:
-                    status = response.status
-                    received = bytearray()
-                    async for chunk in response.aiter_stream():
-                        received += chunk
-                        if len(received) >= MAX_RESPONSE_BYTES:
-                            break
+                for fresh in (False, True):
+                    connection = self._connection(slot, origin, fresh)
+                    try:
+                        async with connection.stream(
+                            "POST", request_url, headers=all_headers, content=body,
+                            extensions={"timeout": self._timeouts},
+                        ) as response:
+                            status = response.status
+                            received = bytearray()
+                            async for chunk in response.aiter_stream():
+                                received += chunk
+                                if len(received) >= MAX_RESPONSE_BYTES:
+                                    break
+                        break
+                    except httpcore.ConnectionNotAvailable:
+                        if fresh:
+                            raise
+                    except httpcore.RemoteProtocolError:
+                        # A kept-alive connection the receiver closed meanwhile: once
+                        # more on a new one, as a pool would.
+                        if fresh or status is not None:
+                            raise
+            if status is None:  # unreachable: the loop answers or raises
+                raise httpcore.ConnectionNotAvailable()
             text = bytes(received[:MAX_RESPONSE_BYTES]).decode("utf-8", "replace")
             error = None if 200 <= status < 300 else f"HTTP {status}"
             return Answer(status, _ms(started), error, text or None)
@@ -154,11 +207,22 @@ class Sender:
         except TargetRefused as exc:
             return Answer(None, _ms(started), f"refused: {exc}", None)
         except (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
-                httpcore.UnsupportedProtocol, OSError) as exc:
+                httpcore.UnsupportedProtocol, httpcore.ConnectionNotAvailable,
+                OSError, ValueError) as exc:
             return Answer(status, _ms(started), _describe(exc), None)
 
     async def close(self) -> None:
-        await self.pool.aclose()
+        for kept in self._connections.values():
+            for connection in kept.values():
+                await connection.aclose()
+        self._connections.clear()
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+
+
+def _host_header(url: httpcore.URL) -> bytes:
+    default = {b"http": 80, b"https": 443}.get(url.scheme)
+    return url.host if url.port in (None, default) else url.host + b":" + str(url.port).encode()
 
 
 def _ms(started: float) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from gateway.kit.time import Clock
 from gateway.subscription.period_end import end_due_periods
 from gateway.webhook import metrics
 from gateway.webhook.http import Sender
-from gateway.webhook.outbox import Job, Outcome, backlog, claim, fan_out, record
+from gateway.webhook.outbox import FAN_OUT_BATCH, Job, Outcome, backlog, claim, fan_out, record
 from gateway.webhook.secrets import SecretBox, signature
 
 log = logging.getLogger("gateway.webhooks")
@@ -79,27 +80,37 @@ class DeliveryWorker:
         wake = asyncio.Event()
         in_flight = 0
 
-        async def slot() -> None:
+        async def slot(number: int) -> None:
             nonlocal in_flight
             while True:
                 job = await queue.get()
                 try:
-                    finished.append(await self.attempt(job))
+                    finished.append(await self.attempt(job, number))
                 except Exception:  # a bug, not the receiver: the lease expires, it is retried
                     log.exception("webhook delivery %s crashed", job.delivery_id)
                 finally:
                     in_flight -= 1
                     wake.set()
 
-        slots = [asyncio.create_task(slot()) for _ in range(self.concurrency)]
+        slots = [asyncio.create_task(slot(number)) for number in range(self.concurrency)]
+        # Fan-out runs when the last one filled a batch, else once per poll interval
+        # (and before a drain may conclude); claims wait for half the slots to be free,
+        # so each transaction serves a batch rather than a single delivery.
+        fanned_at, last_batch = -float("inf"), 0
+        claim_batch = max(1, self.concurrency // 2)
         try:
             while not stop.is_set():
                 try:
                     await self._housekeeping()
-                    dispatched = await self._fan_out()
+                    dispatched = 0
+                    concluding = until_idle and in_flight == 0 and not finished
+                    if (last_batch >= FAN_OUT_BATCH or concluding
+                            or time.monotonic() - fanned_at >= self.settings.webhook_poll_seconds):
+                        dispatched = last_batch = await self._fan_out()
+                        fanned_at = time.monotonic()
                     claimed: list[Job] = []
                     room = 2 * self.concurrency - in_flight
-                    if room > 0:
+                    if room >= claim_batch or in_flight == 0:
                         claimed = await self._claim(room)
                         in_flight += len(claimed)
                         for job in claimed:
@@ -141,7 +152,7 @@ class DeliveryWorker:
                 except Exception:  # the leases expire and the deliveries are retried
                     log.warning("could not record %d webhook outcomes on stop", len(finished))
 
-    async def attempt(self, job: Job) -> Outcome:
+    async def attempt(self, job: Job, slot: int = 0) -> Outcome:
         timestamp = int(self.clock.timestamp())
         message_id = public_event_id(job.event_id)
         body = job.body.encode()
@@ -155,7 +166,7 @@ class DeliveryWorker:
             (b"webhook-id", message_id.encode()),
             (b"webhook-timestamp", str(timestamp).encode()),
             (b"webhook-signature", signatures.encode()),
-        ], body)
+        ], body, slot)
         attempted_at = self.clock.now()
         next_at = None
         if not answer.ok:

@@ -47,6 +47,7 @@ class Receiver:
     hang: bool = False
     hang_first: int = 0  # hang on this many first requests, then answer
     delay: float = 0.0
+    dribble: bool = False  # a slowloris answer: headers, then one byte at a time, forever
     requests: list[Received] = field(default_factory=list)
     port: int = 0
     answer: bytes = b"ok"
@@ -73,6 +74,13 @@ class Receiver:
                     return
                 if self.delay:
                     await asyncio.sleep(self.delay)
+                if self.dribble:
+                    writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 1000000\r\n\r\n")
+                    while not self.released.is_set():
+                        writer.write(b"x")
+                        await writer.drain()
+                        await asyncio.sleep(0.05)
+                    return
                 status = self.statuses[min(len(self.requests) - 1, len(self.statuses) - 1)]
                 writer.write(b"HTTP/1.1 %d X\r\ncontent-length: %d\r\n\r\n%s"
                              % (status, len(self.answer), self.answer))

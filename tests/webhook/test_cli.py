@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from tests.test_cli import as_json, env, gateway
 
 __all__ = ["env"]  # the CLI tests' SQLite database fixture
@@ -62,3 +64,16 @@ def test_a_bad_url_is_refused_with_a_message(env: dict[str, str]) -> None:
                       env, check=False)
     assert refused.returncode == 1
     assert "https://" in as_json(refused)["error"]["message"]
+
+
+def test_an_operators_portal_link_is_an_event_with_source_system(env: dict[str, str]) -> None:
+    seeded = as_json(gateway(["seed-demo", "--json"], env))
+    gateway(["create-portal-link", "--company", seeded["companyId"], "--customer",
+             seeded["customerUid"], "--json"], env)
+
+    path = env["DATABASE_URL"].removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT type, source, body FROM events WHERE company_id = ?",
+                          (seeded["companyId"],)).fetchall()
+    assert [(kind, source) for kind, source, _ in rows] == [("portal_link.created", "system")]
+    assert "signature" not in rows[0][2]

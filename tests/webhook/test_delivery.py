@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import pytest
@@ -186,6 +187,34 @@ class TestRetries:
                                 link=_fresh_link(tenant))
             await worker.drain()
             assert len(recv.requests) == sent  # disabled: nothing more
+
+    async def test_a_slowloris_answer_is_cut_at_the_timeout(self, start_gateway: Any) -> None:
+        gw = await start_gateway(webhook_timeout_seconds=0.5)
+        tenant = await make_tenant(gw)
+        async with receiver(dribble=True) as recv, worker_for(gw) as worker:
+            endpoint_id, _ = await create_endpoint(tenant, recv.url)
+            await tenant.portal('mutation { updatePortalDisplayName(name: "Ada K") { name } }')
+            await worker.drain()
+
+        [attempt] = await deliveries(tenant, endpoint_id)
+        assert attempt["error"] == "timed out after 0.5 s"
+        assert attempt["nextAttemptAt"] is not None
+
+    async def test_outcomes_are_counted_in_the_metrics(self, tenant: Tenant) -> None:
+        def delivered(text: str) -> float:
+            found = re.search(r'^gateway_webhook_deliveries_total\{outcome="delivered"\} (\S+)$',
+                              text, re.MULTILINE)
+            return float(found.group(1)) if found else 0.0
+
+        before = delivered((await tenant.gw.client.get("/metrics")).text)
+        async with receiver() as recv, worker_for(tenant.gw) as worker:
+            await create_endpoint(tenant, recv.url)
+            await tenant.portal('mutation { updatePortalDisplayName(name: "Ada K") { name } }')
+            await worker.drain()
+        after = (await tenant.gw.client.get("/metrics")).text
+
+        assert delivered(after) == before + 1
+        assert "gateway_webhook_delivery_duration_seconds_count" in after
 
     async def test_a_redirect_is_not_followed(self, tenant: Tenant) -> None:
         async with receiver(statuses=[302]) as recv, worker_for(tenant.gw) as worker:
