@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gateway.redis import _GCRA as GCRA_SCRIPT
+from gateway.store.scripts import script_source
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -51,7 +52,7 @@ class Floor:
     def __init__(self) -> None:
         self.pool: asyncpg.Pool = None  # set at start-up
         self.redis = Redis.from_url(REDIS_URL)
-        self.gcra = self.redis.register_script(GCRA_SCRIPT)
+        self.gcra = self.redis.register_script(script_source("rate"))
         self.keys: dict[str, tuple[str, str]] = {}
 
     async def key(self, key_id: str) -> tuple[str, str] | None:
@@ -74,7 +75,7 @@ class Floor:
             return Response(b'{"ok":false}', status_code=401)
         company = found[0]
         allowed = await self.gcra(keys=[f"{PREFIX}:{{{company}}}:rl:links:key:{key_id}"],
-                                  args=[60000 / LIMIT, 60000, 1])
+                                  args=[int(time.time() * 1000), 60000 / LIMIT, 60000, 1])
         if not allowed[0]:
             return Response(b'{"ok":false}', status_code=429)
         row = await self.pool.fetchrow(LOOKUP, company, request.path_params["customer_id"])

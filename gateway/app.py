@@ -17,7 +17,7 @@ from starlette.routing import Route
 from gateway.api_key.service import ApiKeyService
 from gateway.body_limit import BodyLimitMiddleware
 from gateway.config import Settings, load_settings
-from gateway.db import create_engine, create_session_factory
+from gateway.db import create_engine, create_session_factory, loggable
 from gateway.errors import GatewayError
 from gateway.graphiql.page import graphiql_routes
 from gateway.graphql.errors import as_gateway_error
@@ -29,13 +29,14 @@ from gateway.kit.time import Clock, SystemClock
 from gateway.lifecycle import draining, install_drain
 from gateway.metrics import RequestMetrics, metrics_endpoint
 from gateway.middleware import RequestMiddleware
+from gateway.middleware import request_id as scope_request_id
 from gateway.rate_limit.limiter import RateLimiter
-from gateway.redis import Store, StoreUnavailable, create_store
 from gateway.rest import auth as auth_routes
 from gateway.rest import dashboard as dashboard_routes
 from gateway.rest.partner import create_portal_link
 from gateway.signing.link import PortalLinkSigner
 from gateway.state import State
+from gateway.store import Store, StoreUnavailable, create_store
 from gateway.web.page import portal_routes
 
 log = logging.getLogger("gateway")
@@ -77,9 +78,9 @@ def error_body(error: GatewayError) -> JSONResponse:
 async def gateway_error_handler(request: Request, exc: Exception) -> Response:
     error = as_gateway_error(exc)
     if error is None:
-        request_id = request.headers.get("x-request-id", "")
+        request_id = scope_request_id(request.scope)
         log.error("unhandled error on %s %s (request %s)", request.method, request.url.path,
-                  request_id, exc_info=exc)
+                  request_id, exc_info=loggable(exc))
         return JSONResponse(
             {"ok": False, "error": {"code": "INTERNAL",
                                     "message": f"Internal error. Request id: {request_id}."}},
@@ -167,8 +168,10 @@ def create_app(
     ]
     if settings.graphiql_enabled:
         routes.extend(graphiql_routes())
-    if settings.metrics_enabled:
-        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+    # In production /metrics needs its token; with none configured it is not served.
+    if settings.metrics_enabled and (settings.metrics_token or settings.is_development):
+        routes.append(Route("/metrics", metrics_endpoint(settings.metrics_token),
+                            methods=["GET"]))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -180,7 +183,8 @@ def create_app(
     )
     # Outermost last: request id and security headers wrap everything, including the
     # metrics, CORS and body-limit answers.
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes,
+                       body_timeout=settings.body_read_timeout_seconds)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

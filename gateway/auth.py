@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
+from gateway.api_key.revocation import checkable_key_id
 from gateway.api_key.service import ApiKeyPrincipal
 from gateway.dashboard.service import SETTINGS_MANAGE, TeamService
 from gateway.dashboard.sessions import CSRF_HEADER, SESSION_COOKIE, DashboardSession, SessionService
@@ -10,20 +11,22 @@ from gateway.errors import BadRequest, Forbidden, Unauthenticated
 from gateway.event.service import Source
 from gateway.kit.crypto import constant_time_equals
 from gateway.portal_link.usecases import LinkPrincipal
-from gateway.redis import RateDecision
 from gateway.state import State
+from gateway.store import RateDecision
 
 KEY_ID_HEADER = "x-makecrypto-key-id"
 KEY_SECRET_HEADER = "x-makecrypto-key-secret"  # noqa: S105 (a header name)
 
 
 async def authenticate_api_key(state: State, conn: HTTPConnection, client_ip: str) -> ApiKeyPrincipal:
-    """API-key authentication with the per-IP failure budget around it."""
-    await state.limiter.ensure_not_blocked(client_ip)
+    """API-key authentication with the per-IP failure budget around it, and the
+    key's revocation mark read in the same store call (api_key/revocation.py)."""
+    key_id = conn.headers.get(KEY_ID_HEADER)
+    revoked, _ = await state.limiter.api_key_checks(client_ip, checkable_key_id(key_id))
+    if revoked and key_id:
+        state.api_keys.revoked_elsewhere(key_id)
     try:
-        return await state.api_keys.authenticate(
-            conn.headers.get(KEY_ID_HEADER), conn.headers.get(KEY_SECRET_HEADER)
-        )
+        return await state.api_keys.authenticate(key_id, conn.headers.get(KEY_SECRET_HEADER))
     except Unauthenticated:
         await state.limiter.record_auth_failure(client_ip)
         raise
@@ -65,18 +68,21 @@ async def authenticate_link_issuer(
     state: State, conn: HTTPConnection, client_ip: str, company_id: str | None = None
 ) -> tuple[ApiKeyPrincipal, RateDecision | None] | None:
     """createPortalLink's fast path: a key the in-process cache accepts costs one store
-    round trip, the IP's failure budget and the key's link budget checked together.
+    round trip, the IP's failure budget, the key's revocation mark and its link
+    budget checked together.
 
     None sends the caller down the full path (authenticate_api_key, then the link
-    budget): a cache miss, a wrong secret, or a companyId that is not the key's. So a
-    failure is still counted, and an IP past its budget still gets 429 before its key
-    is looked up, exactly as before."""
+    budget): a cache miss, a wrong secret, a companyId that is not the key's, or a
+    key another process revoked. So a failure is still counted, and an IP past its
+    budget still gets 429 before its key is looked up, exactly as before."""
     principal = state.api_keys.authenticate_cached(
         conn.headers.get(KEY_ID_HEADER), conn.headers.get(KEY_SECRET_HEADER)
     )
     if principal is None or (company_id is not None and company_id != principal.company_id):
         return None
-    decision = await state.limiter.unblocked_link_creation(
-        client_ip, principal.company_id, principal.rate_key
-    )
+    revoked, decision = await state.limiter.api_key_checks(
+        client_ip, principal.key_id, (principal.company_id, principal.rate_key))
+    if revoked:
+        state.api_keys.revoked_elsewhere(principal.key_id)
+        return None
     return principal, decision

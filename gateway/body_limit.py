@@ -1,20 +1,27 @@
-"""Request body rules for every route: a size limit and JSON-only bodies.
+"""Request body rules for every route: a size limit, a time limit and JSON-only bodies.
 
 Applies to every method that carries a body. A declared Content-Length over the
 limit is refused before any byte is read; a chunked body is read up to the limit
 and refused past it, so no route can be made to buffer more. A body (or a declared
 Content-Type) that is not application/json is refused with 415: HTML forms can
 post text/plain or form encodings across origins without a CORS preflight, JSON
-they cannot."""
+they cannot.
+
+The whole body must arrive within `body_timeout` seconds of the request's head: a
+client trickling a byte at a time would otherwise hold a connection and a task for
+as long as it likes (no per-read idle timeout stops it: each byte resets one). Past
+the deadline the request is answered 408 and its connection closed. Reads after the
+last body message (waiting for a disconnect) are not bounded."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import GatewayError, PayloadTooLarge, UnsupportedMediaType
+from gateway.errors import GatewayError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _JSON = b"application/json"
@@ -24,15 +31,103 @@ def _media_type(value: bytes) -> bytes:
     return value.split(b";", 1)[0].strip().lower()
 
 
+class BodyReadTimeout(Exception):
+    """The body did not arrive by its deadline. Deliberately neither a TimeoutError nor
+    an OSError: those mean an unreachable dependency (UNAVAILABLE) to the error map."""
+
+
+class _Deadlines:
+    """Body reads in progress and their deadlines, enforced by one sweeper task that
+    wakes every SWEEP_SECONDS while any read waits. A timer per request (what
+    `asyncio.timeout` arms) cost every request about 10 us; this costs it a dict entry.
+    A read past its deadline is cancelled and raises BodyReadTimeout, so the deadline
+    holds to within SWEEP_SECONDS."""
+
+    SWEEP_SECONDS = 0.1
+
+    def __init__(self) -> None:
+        self.waiting: dict[asyncio.Task[Any], float] = {}
+        self.expired: set[asyncio.Task[Any]] = set()
+        self.sweeper: asyncio.Task[None] | None = None
+
+    async def read(self, receive: Receive, deadline: float) -> Message:
+        task = asyncio.current_task()
+        if task is None:  # not in a task: nothing to cancel (never so under a server)
+            return await receive()
+        # No await between registering and awaiting the read, nor between the read and
+        # unregistering: whenever the sweeper runs, a registered task is suspended in
+        # `receive()`, so its cancellation lands there and nowhere else.
+        self.waiting[task] = deadline
+        if self.sweeper is None:
+            self.sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        try:
+            return await receive()
+        except asyncio.CancelledError:
+            if task not in self.expired:
+                raise
+            self.expired.discard(task)
+            task.uncancel()
+            raise BodyReadTimeout from None
+        finally:
+            del self.waiting[task]
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self.waiting:
+                await asyncio.sleep(self.SWEEP_SECONDS)
+                now = loop.time()
+                for task, deadline in list(self.waiting.items()):
+                    if deadline <= now and task not in self.expired:
+                        self.expired.add(task)
+                        task.cancel()
+        finally:
+            self.sweeper = None
+
+
+def _bounded(deadlines: _Deadlines, receive: Receive, timeout: float) -> Receive:
+    """`receive` with the body's messages due by `timeout` seconds from now."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    complete = False
+
+    async def bounded() -> Message:
+        nonlocal complete
+        if complete:
+            return await receive()
+        message = await deadlines.read(receive, deadline)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            complete = True
+        return message
+
+    return bounded
+
+
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout: float) -> None:
         self.app = app
         self.limit = max_body_bytes
+        self.timeout = body_timeout
+        self.deadlines = _Deadlines()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._within_limits(scope, _bounded(self.deadlines, receive, self.timeout),
+                                     watch)
+        except BodyReadTimeout:
+            if not started:
+                await self._refuse(scope, send, RequestTimeout())
+
+    async def _within_limits(self, scope: Scope, receive: Receive, send: Send) -> None:
         length: bytes | None = None
         content_type: bytes | None = None
         for name, value in scope["headers"]:

@@ -114,7 +114,8 @@ def serve(
                                          help="Worker processes.")] = 1,
     access_log: Annotated[bool, typer.Option(help="Log one line per request (no query strings).")] = True,
 ) -> None:
-    """Serve the gateway with uvicorn (uvloop, httptools)."""
+    """Serve the gateway with uvicorn (uvloop, httptools; request heads limited to
+    MAX_HEADER_BYTES, see gateway/http_protocol.py)."""
     import uvicorn
 
     from gateway.logging import configure_logging
@@ -135,7 +136,10 @@ def serve(
         port=port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http="gateway.http_protocol:GatewayHttpProtocol",
+        # The head limit: h11's own, and the gateway's httptools protocol reads it too.
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_keep_alive=5,
         access_log=False,
         log_config=None,
         proxy_headers=False,
@@ -210,21 +214,39 @@ async def _create_key(settings: Settings, session: AsyncSession, company: str, n
 
 @app.command("revoke-api-key")
 def revoke_api_key(key_id: Annotated[str, typer.Argument(help="mk_makepay_...")], as_json: JsonFlag = False) -> None:
-    """Revoke an API key: it then fails like an unknown key."""
+    """Revoke an API key: it then fails like an unknown key, on every process within a
+    second with Redis (within API_KEY_CACHE_SECONDS without)."""
+    from gateway.api_key.revocation import publish_revocation
     from gateway.api_key.service import ApiKeyService
     from gateway.db import create_session_factory
+    from gateway.keys import Keys
     from gateway.kit.time import SystemClock
+    from gateway.models import ApiKey
+    from gateway.store import create_store
 
     settings = settings_or_exit(as_json)
 
-    async def work(session: AsyncSession) -> str:
+    async def work(session: AsyncSession) -> ApiKey:
         service = ApiKeyService(create_session_factory(session.bind), SystemClock(),  # type: ignore[arg-type]
                                 settings.api_key_pepper)
-        key = await service.revoke(session, key_id)
-        return key.id
+        return await service.revoke(session, key_id)
+
+    async def publish(key: ApiKey) -> bool:
+        # After the commit (run_in_session's): a process that sees the mark and
+        # reloads the key finds it revoked.
+        store = create_store(settings.redis_url)
+        try:
+            return await publish_revocation(store, Keys(settings.redis_key_prefix), key)
+        finally:
+            await store.close()
 
     revoked = run_in_session(settings, as_json, work)
-    emit(as_json, {"ok": True, "keyId": revoked}, f"Revoked {revoked}.")
+    everywhere = asyncio.run(publish(revoked)) if settings.redis_url else False
+    if not everywhere:
+        typer.echo(f"Other gateway processes refuse the key within {settings.api_key_cache_seconds:g} "
+                   f"seconds (API_KEY_CACHE_SECONDS){', Redis being unavailable' if settings.redis_url else ''}.",
+                   err=True)
+    emit(as_json, {"ok": True, "keyId": revoked.id}, f"Revoked {revoked.id}.")
 
 
 @app.command("create-user")
@@ -395,8 +417,8 @@ def create_portal_link(
     from gateway.keys import Keys
     from gateway.kit.time import SystemClock, iso_ms
     from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
-    from gateway.redis import create_store
     from gateway.signing.link import PortalLinkSigner
+    from gateway.store import create_store
 
     settings = settings_or_exit(as_json)
 

@@ -59,17 +59,28 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     metrics_enabled: bool = True
+    # Bearer token for /metrics (docs/operations.md). Without one, /metrics is served
+    # only outside production.
+    metrics_token: str | None = None
+    # HTTP limits (docs/operations.md): the whole body within this many seconds of the
+    # request's head; the request line and headers at most this many bytes.
+    body_read_timeout_seconds: float = Field(default=5.0, gt=0, le=300)
+    max_header_bytes: int = Field(default=16 * 1024, ge=4096, le=1024 * 1024)
     shutdown_drain_seconds: float = Field(default=0.0, ge=0, le=300)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
     log_json: bool = False
-    api_key_cache_seconds: float = Field(default=30.0, ge=0)
+    api_key_cache_seconds: float = Field(default=30.0, ge=0, le=3600)  # see api_key/revocation.py
     # Dashboard sign-in (docs/dashboard.md). Argon2id defaults are RFC 9106's
     # low-memory profile; tests lower them, production should not.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
     session_cookie_secure: bool | None = None
+    # Sign-in limits (rate_limit/sign_in.py): past the per-account budget attempts are
+    # slowed down, never refused; past the per-(account, IP) one, refused.
     rate_limit_login_failures_per_account: int = Field(default=10, ge=1)
+    rate_limit_login_failures_per_account_and_ip: int = Field(default=5, ge=1)
+    login_slowdown_seconds: float = Field(default=2.0, ge=0, le=30)
     password_hash_time_cost: int = Field(default=3, ge=1, le=20)
     password_hash_memory_kib: int = Field(default=65536, ge=1024, le=1024 * 1024)
     password_hash_parallelism: int = Field(default=4, ge=1, le=16)
@@ -128,11 +139,15 @@ class Settings(BaseSettings):
             if production:
                 raise ValueError("API_KEY_PEPPER is required in production")
             object.__setattr__(self, "api_key_pepper", DEV_API_KEY_PEPPER)
+        if self.metrics_token == "":
+            object.__setattr__(self, "metrics_token", None)
         for secret in [*self.portal_signing_secrets, self.api_key_pepper,
-                       *self.webhook_encryption_keys]:
+                       *self.webhook_encryption_keys,
+                       *([self.metrics_token] if self.metrics_token else [])]:
             if len(secret) < MIN_SECRET_LENGTH:
                 raise ValueError(
-                    f"signing secrets, the API key pepper and encryption keys need at least "
+                    f"signing secrets, the API key pepper, encryption keys and the metrics "
+                    f"token need at least "
                     f"{MIN_SECRET_LENGTH} characters"
                 )
         if production and self.portal_base_url.startswith("http://"):

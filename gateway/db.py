@@ -10,7 +10,7 @@ from weakref import WeakKeyDictionary
 
 import asyncpg
 from sqlalchemy import event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, StatementError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -26,9 +26,11 @@ PING_AFTER_IDLE_SECONDS = 10.0
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    # hide_parameters: a statement's error never carries its bound values (customer
+    # emails, names, client ids) into an error message or a log line.
     if settings.is_sqlite:
         engine = create_async_engine(
-            settings.async_database_url, connect_args={"timeout": 30}
+            settings.async_database_url, connect_args={"timeout": 30}, hide_parameters=True
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -46,6 +48,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.database_max_overflow,
         pool_recycle=1800,
         connect_args={"command_timeout": 10, "timeout": 5},
+        hide_parameters=True,
     )
     _check_on_checkout(engine)
     return engine
@@ -214,3 +217,39 @@ async def _leased_fetch(lease: _Lease, pool: asyncpg.Pool, sql: str,
         lease.conn = await pool.acquire()
         rows = await lease.conn.fetch(sql, *args)
     return rows
+
+
+class StatementFailed(Exception):
+    """A database error as it is logged: what failed, without the driver's text."""
+
+
+def loggable(exc: BaseException) -> BaseException:
+    """`exc` fit for an error log line. A database error's text may quote the values
+    of the statement even with hide_parameters: asyncpg's "invalid input for query
+    argument $1: 'ada@example.com'", PostgreSQL's 'invalid input syntax for type
+    uuid: "..."' or a constraint's "Failing row contains (...)". Such an error (or
+    one caused by it) is logged as its kind, SQLSTATE and statement, with its own
+    traceback; anything else as it is."""
+    found: BaseException | None = exc
+    seen: set[int] = set()
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, StatementError | asyncpg.PostgresError):
+            break
+        found = found.__cause__ or found.__context__
+    else:
+        return exc
+    if isinstance(found, StatementError):
+        orig = found.orig
+        kind = type(orig).__name__ if orig is not None else type(found).__name__
+        sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        statement = found.statement
+    else:
+        kind, sqlstate, statement = type(found).__name__, found.sqlstate, None
+    text = kind + (f" (SQLSTATE {sqlstate})" if sqlstate else "")
+    if statement:
+        text += f" in: {' '.join(statement.split())}"
+    safe = StatementFailed(text)
+    safe.__traceback__ = exc.__traceback__
+    safe.__suppress_context__ = True
+    return safe

@@ -97,6 +97,12 @@ class UnsupportedMediaType(GatewayError):
     default_message = "Content-Type must be application/json."
 
 
+class RequestTimeout(GatewayError):
+    code = "REQUEST_TIMEOUT"
+    status = 408
+    default_message = "The request body arrived too slowly. Send it again in one go."
+
+
 class RateLimited(GatewayError):
     code = "RATE_LIMITED"
     status = 429

@@ -1,5 +1,10 @@
 """Prometheus metrics, served at /metrics.
 
+Who may read them: with METRICS_TOKEN set, only a request with `Authorization:
+Bearer <token>`; without it, anyone outside production and nobody in production
+(the route is not served). Request counts by route, rejections and link outcomes
+say a lot about a merchant's traffic to whoever can reach the port.
+
 With several uvicorn workers each process counts its own requests; set
 PROMETHEUS_MULTIPROC_DIR to an empty, writable directory and every worker writes
 its values there (prometheus-client's multiprocess mode), so one scrape of any
@@ -11,8 +16,11 @@ codes, and fixed outcome names."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from graphql import DocumentNode, FieldNode, OperationDefinitionNode
@@ -29,6 +37,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Scope
+
+from gateway.kit.jsonresp import NO_STORE, JSONResponse
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 OPERATION_SCOPE_KEY = "gateway.operation"
@@ -85,14 +95,35 @@ def clear_multiprocess_dir() -> None:
         stale.unlink()
 
 
-async def metrics_endpoint(request: Request) -> Response:
-    if os.environ.get(MULTIPROC_ENV):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        body = generate_latest(registry)
-    else:
-        body = generate_latest(REGISTRY)
-    return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+def _digest(value: str) -> bytes:
+    return hashlib.sha256(value.encode()).digest()
+
+
+def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Response]]:
+    """The /metrics endpoint; with `token`, it answers only requests bearing it. The
+    presented and expected tokens are compared as SHA-256 digests in constant time, so
+    neither their content nor their length shows in the timing."""
+    expected = _digest(token) if token else None
+
+    async def endpoint(request: Request) -> Response:
+        if expected is not None:
+            scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not hmac.compare_digest(
+                    _digest(presented.strip()), expected):
+                return JSONResponse(
+                    {"ok": False, "error": {"code": "UNAUTHENTICATED",
+                                            "message": "Send the metrics token as a Bearer token."}},
+                    status_code=401,
+                    headers={**NO_STORE, "WWW-Authenticate": 'Bearer realm="metrics"'})
+        if os.environ.get(MULTIPROC_ENV):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            body = generate_latest(registry)
+        else:
+            body = generate_latest(REGISTRY)
+        return Response(body, media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
+
+    return endpoint
 
 
 def operation_label(document: DocumentNode, operation_name: str | None) -> str:

@@ -4,11 +4,17 @@ import logging
 import os
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.metrics import RequestMetrics
 
 log = logging.getLogger("gateway.access")
+
+REQUEST_ID_SCOPE_KEY = "gateway.request_id"
+# nginx's status for a client that closed its connection before the answer: logged and
+# counted, never sent (nobody is left to receive it).
+CLIENT_CLOSED_REQUEST = 499
 
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
@@ -18,12 +24,27 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
 ]
 
 
+def request_id(scope: Scope) -> str:
+    """The request's id, as the middleware validated or generated it. Read it from here,
+    never from the `x-request-id` header: a refused client value must not reach an error
+    body or a log line (it is free text a client chose)."""
+    value: str = scope.get(REQUEST_ID_SCOPE_KEY, "")
+    return value
+
+
 class RequestMiddleware:
     """Request id, security headers, the request metrics and one access-log line per
     request (one layer: each ASGI layer costs every request a call and a wrapper).
 
     The line holds the method, the path without its query string, the status and
-    the duration; headers (API secrets, cookies) and query strings never appear."""
+    the duration; headers (API secrets, cookies) and query strings never appear.
+
+    A client's `x-request-id` is kept only when it is 1-64 letters, digits and
+    dashes; otherwise it is removed from the request and a random id replaces it.
+    The id in use is in the scope under REQUEST_ID_SCOPE_KEY (`request_id(scope)`).
+
+    A client that goes away before its request is read (an aborted upload) ends the
+    request quietly: the access line, with status 499, is all that is logged."""
 
     def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
         self.app = app
@@ -35,15 +56,21 @@ class RequestMiddleware:
             return
         started = time.perf_counter()
         request_id = ""
+        refused = False
         for name, value in scope["headers"]:
             if name == b"x-request-id":
                 candidate = value.decode("latin-1")
-                if 0 < len(candidate) <= 64 and candidate.replace("-", "").isalnum():
+                if 0 < len(candidate) <= 64 and candidate.isascii() \
+                        and candidate.replace("-", "").isalnum():
                     request_id = candidate
+                else:
+                    refused = True
                 break
+        if refused:
+            scope["headers"] = [h for h in scope["headers"] if h[0] != b"x-request-id"]
         if not request_id:
             request_id = os.urandom(16).hex()  # 32 hex digits, like uuid4().hex at half the cost
-            scope["headers"] = [*scope["headers"], (b"x-request-id", request_id.encode())]
+        scope[REQUEST_ID_SCOPE_KEY] = request_id
         status = 500
 
         async def send_wrapper(message: Message) -> None:
@@ -59,6 +86,8 @@ class RequestMiddleware:
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except ClientDisconnect:
+            status = CLIENT_CLOSED_REQUEST
         finally:
             if self.metrics is not None:
                 self.metrics.record(scope, status, started)

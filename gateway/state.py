@@ -9,8 +9,8 @@ from gateway.config import Settings
 from gateway.keys import Keys
 from gateway.kit.time import Clock
 from gateway.rate_limit.limiter import RateLimiter
-from gateway.redis import Store
 from gateway.signing.link import PortalLinkSigner
+from gateway.store import Store
 
 
 @dataclass(slots=True)

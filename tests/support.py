@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -28,6 +29,7 @@ class TestClock:
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.slept: list[float] = []
 
     def timestamp(self) -> float:
         return time.time() + self.offset
@@ -37,6 +39,12 @@ class TestClock:
 
     def advance(self, seconds: float) -> None:
         self.offset += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        """A deliberate delay passes at once, recorded: the clock moves on by it."""
+        self.slept.append(seconds)
+        self.advance(seconds)
+        await asyncio.sleep(0)
 
 
 @dataclass

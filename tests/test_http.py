@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import re
 
 import pytest
 
@@ -76,3 +78,45 @@ async def test_logs_never_carry_secrets_or_signed_links(gw: Gateway, caplog: pyt
     assert headers["x-makecrypto-key-secret"] not in logged
     assert signature not in logged
     assert "signature=" not in logged
+
+
+@pytest.mark.parametrize("forged", ["zz) FORGED-LOG-TEXT user=admin (x", "a" * 65, "caf\u00e9", ""])
+async def test_a_malformed_request_id_is_replaced_and_never_logged(
+    gw: Gateway, caplog: pytest.LogCaptureFixture, forged: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+
+    response = await gw.client.post("/graphql", json={"query": "{ __typename }"},
+                                    headers={"x-request-id": forged.encode()})
+
+    request_id = response.headers["x-request-id"]
+    assert re.fullmatch("[0-9a-f]{32}", request_id)
+    access = [r for r in caplog.records if r.name == "gateway.access"]
+    assert [getattr(r, "request_id", None) for r in access] == [request_id]
+    logged = "\n".join(record.getMessage() + " " + str(vars(record)) for record in caplog.records)
+    if forged:
+        assert forged not in logged
+        assert forged.encode().decode("latin-1") not in logged
+
+
+async def test_a_well_formed_request_id_is_kept(gw: Gateway) -> None:
+    response = await gw.client.get("/healthz", headers={"x-request-id": "trace-42-Ab"})
+
+    assert response.headers["x-request-id"] == "trace-42-Ab"
+
+
+def test_the_uvicorn_internals_the_head_limit_relies_on_are_there() -> None:
+    """gateway/http_protocol.py subclasses uvicorn's httptools protocol; an upgrade that
+    renames or reshapes what it relies on fails here by name (the process tests in
+    tests/operations/test_http_server.py check the behaviour)."""
+    from uvicorn.config import Config
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    assert list(inspect.signature(HttpToolsProtocol.__init__).parameters) == [
+        "self", "config", "server_state", "app_state", "_loop"]
+    for name in ("on_message_begin", "on_headers_complete", "data_received"):
+        assert callable(getattr(HttpToolsProtocol, name, None)), name
+    assert "self.url = " in inspect.getsource(HttpToolsProtocol.on_message_begin)
+    assert "self.headers.append((name, value))" in inspect.getsource(HttpToolsProtocol.on_header)
+    assert "app = self.app" in inspect.getsource(HttpToolsProtocol.on_headers_complete)
+    assert Config(app="gateway.asgi:app", h11_max_incomplete_event_size=1).h11_max_incomplete_event_size == 1

@@ -50,8 +50,10 @@ class ApiKeyService:
 
     Lookups are cached in process for `cache_seconds`: the request path hashes the
     presented secret and compares it with the cached hash, with no database
-    round trip. A revocation clears the entry at once in the revoking process and
-    reaches the others within `cache_seconds`."""
+    round trip. A revocation clears the entry at once in the revoking process. The
+    others learn of it from the key's revocation mark in the store, which every
+    request with a key reads in its existing store round trip (revocation.py), so
+    within a second with Redis; without Redis, within `cache_seconds`."""
 
     def __init__(
         self,
@@ -92,6 +94,13 @@ class ApiKeyService:
             await session.flush()
         self._cache.pop(key_id, None)
         return key
+
+    def revoked_elsewhere(self, key_id: str) -> None:
+        """The store holds `key_id`'s revocation mark: refuse it from the cache on,
+        as a revoked key, until the cache reloads it from the database."""
+        entry = self._cache.get(key_id)
+        if entry is not None:
+            entry.company_id = None
 
     async def authenticate(self, key_id: str | None, secret: str | None) -> ApiKeyPrincipal:
         if not key_id or not secret or API_KEY_ID_RE.fullmatch(key_id) is None or len(secret) > 200:

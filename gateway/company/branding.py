@@ -26,8 +26,6 @@ MIN_CONTRAST = 4.5
 MAX_DISPLAY_NAME = 100
 MAX_SUPPORT_URL = 500
 _HOST_RE = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
-# Direction overrides and isolates can make a name read differently from what it is.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,15 +141,7 @@ def https_url(value: str, field: str, max_length: int, *, example: str) -> str:
 
 
 def display_name(value: str) -> str:
-    try:
-        name = validate.text(value, "displayName", min_length=1, max_length=MAX_DISPLAY_NAME)
-    except BadRequest as exc:
-        raise BadRequest(exc.message, field="displayName") from None
-    if not name:
-        raise _bad("displayName", f"must be 1-{MAX_DISPLAY_NAME} characters.")
-    if any(ch in _BIDI_CONTROLS for ch in name):
-        raise _bad("displayName", "must not contain text direction controls.")
-    return name
+    return validate.display_text(value, "displayName", min_length=1, max_length=MAX_DISPLAY_NAME)
 
 
 def _bad(field: str, problem: str, **extensions: Any) -> BadRequest:

@@ -28,6 +28,12 @@ def parse_customer_ref(ref: str) -> tuple[uuid.UUID | None, str | None]:
     raise BadRequest("customerId must be a customer UUID or a cus_ UID.")
 
 
+def _merchant_name(value: str | None) -> str | None:
+    """The name a merchant sets is the one the portal shows: the same rules as the
+    customer's own (validate.display_text); empty clears it."""
+    return (validate.display_text(value, "name", max_length=200) or None) if value else None
+
+
 class CustomerService:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self.repo = CustomerRepository(session)
@@ -66,7 +72,7 @@ class CustomerService:
             uid=new_customer_uid(),
             company_id=company_id,
             email=validate.email(email),
-            name=validate.text(name, "name", max_length=200) or None,
+            name=_merchant_name(name),
             client_id=validate.client_id(client_id),
             metadata_=validate.metadata(metadata),
             created_at=now,
@@ -81,7 +87,7 @@ class CustomerService:
         previous = {"name": customer.name, "clientId": customer.client_id,
                     "metadata": customer.metadata_, "email": customer.email}
         if "name" in changes:
-            customer.name = validate.text(changes["name"], "name", max_length=200) or None
+            customer.name = _merchant_name(changes["name"])
         if "client_id" in changes:
             customer.client_id = validate.client_id(changes["client_id"])
         if "metadata" in changes:
@@ -99,7 +105,7 @@ class CustomerService:
         """The one profile field a customer may change from the portal."""
         if customer.company_id != company_id:
             raise NotFound("No such customer.")
-        customer.name = validate.text(name, "name", min_length=1, max_length=DISPLAY_NAME_MAX)
+        customer.name = validate.display_text(name, "name", min_length=1, max_length=DISPLAY_NAME_MAX)
         customer.updated_at = self.clock.now()
         await self.repo.session.flush()
         return customer

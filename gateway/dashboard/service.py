@@ -17,6 +17,7 @@ from gateway.kit.ids import is_company_id, new_uuid
 from gateway.kit.time import Clock
 from gateway.models import Membership, User
 from gateway.rate_limit.limiter import RateLimiter
+from gateway.rate_limit.sign_in import SignInLimits
 
 log = logging.getLogger("gateway.dashboard")
 
@@ -65,7 +66,7 @@ class TeamService:
         if len(normalized) > MAX_EMAIL_LENGTH:
             raise BadRequest(f"The email is limited to {MAX_EMAIL_LENGTH} characters.")
         Passwords.check_policy(password)
-        name = validate.text(name, "name", max_length=200) or None
+        name = (validate.display_text(name, "name", max_length=200) or None) if name else None
         if await self.users.get_by_email(normalized) is not None:
             raise Conflict("A user with this email already exists.")
         user = User(id=new_uuid(), email=normalized, name=name,
@@ -131,36 +132,37 @@ class SignedIn:
 
 class SignInService:
     def __init__(self, session: AsyncSession, passwords: Passwords, sessions: SessionService,
-                 limiter: RateLimiter) -> None:
+                 limiter: RateLimiter, clock: Clock) -> None:
         self.session = session
         self.users = UserRepository(session)
         self.passwords = passwords
         self.sessions = sessions
-        self.limiter = limiter
+        self.limits = SignInLimits(limiter, clock)
 
     async def sign_in(self, email: str, password: str, client_ip: str,
                       previous_session_id: str | None = None) -> SignedIn:
         """Check the credentials and start a new session.
 
         Every failure (unknown email, wrong password) is the same error after the
-        same work, and counts against both the client IP and the account."""
+        same work, and counts against the client IP, the account from that IP and
+        the account (rate_limit/sign_in.py: the last slows down, never refuses)."""
         if len(email) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
             raise BadRequest("The email or the password is too long.")
-        await self.limiter.ensure_not_blocked(client_ip)
+        if validate.NUL in email:  # the one text of the body that reaches a statement
+            raise validate.nul_refusal("The email")
         email = login_email(email)
-        await self.limiter.ensure_login_allowed(email)
+        await self.limits.before_check(email, client_ip)
         user = await self.users.get_by_email(email)
         result = await self.passwords.verify(user.password_hash if user else None, password)
         if user is None or not result.ok:
-            await self.limiter.record_auth_failure(client_ip)
-            await self.limiter.record_login_failure(email)
+            await self.limits.failed(email, client_ip)
             # The user id only: an email typed into the form may be a password.
             log.info("sign-in failed from %s (user %s)", client_ip, user.id if user else "unknown")
             raise Unauthenticated(INVALID_CREDENTIALS)
         if result.new_hash is not None:
             await self.users.set_password_hash(user.id, result.new_hash)
             await self.session.commit()
-        await self.limiter.clear_login_failures(email)
+        await self.limits.succeeded(email, client_ip)
         # Whatever session the browser had before is ended, never carried over.
         await self.sessions.end(previous_session_id)
         signed_in = SignedIn(user, await self.sessions.start(user.id))

@@ -20,7 +20,7 @@ import orjson
 from gateway.config import Settings
 from gateway.keys import Keys
 from gateway.kit.time import Clock
-from gateway.redis import Store
+from gateway.store import Store
 
 SESSION_COOKIE = "makepay_session"
 CSRF_HEADER = "x-csrf-token"

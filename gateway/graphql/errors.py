@@ -10,8 +10,9 @@ from graphql import GraphQLError
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from gateway.db import loggable
 from gateway.errors import GatewayError, Unavailable
-from gateway.redis import StoreUnavailable
+from gateway.store import StoreUnavailable
 
 log = logging.getLogger("gateway.errors")
 
@@ -50,7 +51,7 @@ def format_graphql_error(error: GraphQLError, request_id: str) -> tuple[dict[str
             # field) carry no path and a safe message written by graphql-core.
             return {"message": error.message, "extensions": {"code": "BAD_REQUEST"}}, None
         log.error("unhandled error in %s (request %s)", error.path, request_id,
-                  exc_info=(type(original), original, original.__traceback__))
+                  exc_info=loggable(original))
         body = {"message": f"Internal error. Request id: {request_id}.",
                 "extensions": {"code": "INTERNAL", "requestId": request_id}}
     else:

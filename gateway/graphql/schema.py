@@ -35,6 +35,7 @@ from gateway.customer.mutations import CustomerMutation
 from gateway.customer.queries import CustomerQuery
 from gateway.event.queries import EventQuery
 from gateway.graphql import direct
+from gateway.graphql.arguments import NoNulInStrings, refuse_nul_variables
 from gateway.graphql.cost import cost_error
 from gateway.graphql.documents import DocumentCache
 from gateway.graphql.execution import SerialRootExecutionContext
@@ -98,6 +99,9 @@ class GatewaySchema(strawberry.Schema):
         allowed_operation_types: Iterable[OperationType] | None = None,
         operation_extensions: dict[str, Any] | None = None,
     ) -> ExecutionResult:
+        refused_text = refuse_nul_variables(variable_values)
+        if refused_text is not None:
+            return ExecutionResult(data=None, errors=[refused_text])
         prepared = (self.documents.prepare(query, self)
                     if self.documents is not None and query else None)
         if prepared is None or prepared.errors:
@@ -255,7 +259,8 @@ def create_schema(*, introspection: bool = True) -> strawberry.Schema:
     # and introspection limits (graphql/documents.py); the cache is bounded.
     documents = DocumentCache(
         maxsize=CACHE_SIZE, max_tokens=MAX_TOKENS, max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES,
-        extra_rules=() if introspection else (NoSchemaIntrospectionCustomRule,),
+        extra_rules=(NoNulInStrings,) if introspection
+        else (NoNulInStrings, NoSchemaIntrospectionCustomRule),
     )
     schema = GatewaySchema(
         query=Query,

@@ -6,7 +6,6 @@ the JSON body itself (orjson), executes, and maps errors in one place."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import orjson
@@ -21,6 +20,7 @@ from gateway.graphiql.page import render_graphiql
 from gateway.graphql.context import Context
 from gateway.graphql.errors import format_graphql_error
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
+from gateway.middleware import request_id as scope_request_id
 from gateway.state import State
 
 _QUERY_ONLY = {OperationType.QUERY}
@@ -107,7 +107,7 @@ class GraphQLEndpoint:
         if operation_name is not None and not isinstance(operation_name, str):
             return error_response(BadRequest("operationName must be a string."))
 
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = scope_request_id(request.scope)
         context = Context(request, state)
         try:
             result = await self.schema.execute(

@@ -18,15 +18,22 @@ def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+INVALID_CURSOR = ("Invalid cursor: pass a cursor or pageInfo.endCursor from an earlier page "
+                  "of the same list, or leave `after` out for the first page.")
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The position a cursor names. Anything a client can send either decodes to a
+    real instant and id or is a BadRequest: `inf`, `1e300` and the like pass float()
+    but overflow datetime (OverflowError, or OSError on some platforms)."""
     from gateway.kit.time import from_unix
 
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         ts, row_id = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
         return from_unix(float(ts)), uuid.UUID(row_id)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Invalid cursor.") from None
+    except (ValueError, UnicodeError, OverflowError, OSError):
+        raise BadRequest(INVALID_CURSOR, field="after") from None
 
 
 def newest_first_after(model: Any, after: tuple[datetime, uuid.UUID]) -> ColumnElement[bool]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime
 from typing import Protocol
@@ -10,6 +11,10 @@ class Clock(Protocol):
 
     def timestamp(self) -> float: ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait: a deliberate delay (a throttled sign-in) goes through the clock, so a
+        test sees it pass without waiting."""
+
 
 class SystemClock:
     def now(self) -> datetime:
@@ -17,6 +22,9 @@ class SystemClock:
 
     def timestamp(self) -> float:
         return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class FrozenClock:
@@ -33,6 +41,10 @@ class FrozenClock:
 
     def advance(self, seconds: float) -> None:
         self._ts += seconds
+
+    async def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+        await asyncio.sleep(0)
 
     def set(self, at: datetime | float) -> None:
         self._ts = at.timestamp() if isinstance(at, datetime) else float(at)

@@ -6,7 +6,7 @@ link's rate budget; only then is any customer data read.
 
 The store is asked once per request: the HMAC and expiry are computed before it,
 since they cost nothing, and its one answer carries the IP budget, the revocation,
-the cached verification and the link's budget (redis._PORTAL_GATE). The IP budget's
+the cached verification and the link's budget (portal/gate.py). The IP budget's
 verdict is applied first, so the precedence above holds: an IP past its budget gets
 429 for a forged, an expired and a genuine link alike, and learns nothing from it."""
 
@@ -33,9 +33,9 @@ from gateway.kit.match import CustomerMatch
 from gateway.kit.time import Clock
 from gateway.metrics import record_link_verification
 from gateway.models import Company, Customer
+from gateway.portal.gate import PortalGateResult, check_portal_gate, portal_gate
 from gateway.portal_link.repository import PortalRevocationRepository
 from gateway.rate_limit.limiter import PortalBudget, RateLimiter
-from gateway.redis import PortalGateResult, RateDecision, Store, StoreUnavailable
 from gateway.signing.link import (
     LINK_TTL_SECONDS,
     PortalLinkSigner,
@@ -43,6 +43,7 @@ from gateway.signing.link import (
     parse_link_query,
 )
 from gateway.state import State
+from gateway.store import RateDecision, Store, StoreUnavailable
 
 log = logging.getLogger("gateway.portal")
 
@@ -102,9 +103,8 @@ class PortalAccessService:
         by the signer in this request (its HMAC and expiry), not checked again."""
         link = signed if signed is not None else await self._signed_link(query, client_ip)
         try:
-            gate: PortalGateResult | None = await self.store.portal_gate(self.limiter.portal_gate(
-                client_ip, budget, company_id=link.company_id, customer_uid=link.customer_uid,
-                signature=link.signature, issued_at=link.issued_at))
+            gate: PortalGateResult | None = await check_portal_gate(
+                self.store, portal_gate(self.limiter, client_ip, budget, link))
         except StoreUnavailable as exc:
             self.limiter.fail_open(exc)  # the IP budget and reads; writes are refused below
             gate = None

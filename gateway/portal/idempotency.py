@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from gateway.errors import BadRequest, GatewayError, IdempotencyKeyInProgress, IdempotencyKeyReused
-from gateway.redis import Store
+from gateway.store import Store
 
 RECORD_TTL_SECONDS = 86_400
 # A claim outlives any request; if the process dies mid-call the key frees itself.

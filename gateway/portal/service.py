@@ -17,7 +17,7 @@ from gateway.kit.time import Clock
 from gateway.models import Company, Customer
 from gateway.portal import idempotency
 from gateway.portal.access import PortalAccess
-from gateway.redis import Store
+from gateway.store import Store
 from gateway.subscription.service import (
     Action,
     SubscriptionService,

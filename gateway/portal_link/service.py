@@ -15,8 +15,8 @@ from gateway.kit.ids import new_uuid
 from gateway.kit.time import Clock, from_unix, iso_ms
 from gateway.models import Company, Customer, PortalRevocation
 from gateway.portal_link.repository import PortalRevocationRepository
-from gateway.redis import Store, StoreUnavailable
 from gateway.signing.link import LINK_TTL_SECONDS, PortalLinkSigner, SignedLink
+from gateway.store import Store, StoreUnavailable
 
 log = logging.getLogger("gateway.portal_link")
 

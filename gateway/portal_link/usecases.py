@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.event.payloads import portal_link_object
 from gateway.event.service import Source, emit_alone
 from gateway.portal_link.service import IssuedPortalLink, PortalLinkService
-from gateway.redis import RateDecision
 from gateway.state import State
+from gateway.store import RateDecision
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,14 +8,10 @@ from gateway.config import Settings
 from gateway.errors import RateLimited
 from gateway.keys import Keys
 from gateway.metrics import record_rate_limit_rejection
-from gateway.redis import PortalGate, RateDecision, Store, StoreUnavailable
+from gateway.store import Budget, Gate, RateDecision, Store, StoreUnavailable
 
 log = logging.getLogger("gateway.rate_limit")
 _WARN_EVERY_SECONDS = 10.0
-# Failed sign-ins per account: a burst of the limit, then one more every
-# 15 min / limit. Counted for unknown emails too, so a 429 says nothing about
-# whether an account exists.
-LOGIN_FAILURE_PERIOD_SECONDS = 15 * 60
 
 
 class PortalBudget(StrEnum):
@@ -51,9 +47,10 @@ class RateLimiter:
             self._last_warning = now
             log.warning("rate limits fail open: store unavailable (%s)", exc)
 
-    async def _hit(self, name: str, key: str, limit: int, *, fail_open: bool = True) -> RateDecision | None:
+    async def _hit(self, name: str, key: str, limit: int, *, fail_open: bool = True,
+                   period: int = 60) -> RateDecision | None:
         try:
-            decision = await self.store.rate_hit(key, limit)
+            decision = await self.store.rate_hit(key, limit, period)
         except StoreUnavailable as exc:
             if not fail_open:
                 raise
@@ -68,44 +65,45 @@ class RateLimiter:
             raise RateLimited(decision.retry_after, decision.limit)
         return decision
 
-    async def link_creation(self, company_id: str, principal: str) -> RateDecision | None:
-        return await self._hit(
-            "links",
-            self.keys.link_rate(company_id, principal),
-            self.settings.rate_limit_links_per_minute,
-        )
+    def link_budget(self, company_id: str, principal: str) -> Budget:
+        return Budget(self.keys.link_rate(company_id, principal),
+                      self.settings.rate_limit_links_per_minute)
 
-    async def unblocked_link_creation(
-        self, client_ip: str, company_id: str, principal: str
-    ) -> RateDecision | None:
-        """ensure_not_blocked(client_ip), then link_creation(...), in one store round
-        trip: for a key already authenticated from the in-process cache."""
+    def auth_failure_budget(self, client_ip: str) -> Budget:
+        return Budget(self.keys.auth_failures(client_ip),
+                      self.settings.rate_limit_auth_failures_per_minute)
+
+    def portal_budget(self, budget: PortalBudget, company_id: str, customer_uid: str,
+                      signature: str) -> Budget:
+        return Budget(self.keys.portal_rate(company_id, customer_uid, signature, budget.value),
+                      self._portal_limit(budget))
+
+    async def link_creation(self, company_id: str, principal: str) -> RateDecision | None:
+        budget = self.link_budget(company_id, principal)
+        return await self._hit("links", budget.key, budget.limit)
+
+    async def api_key_checks(
+        self, client_ip: str, key_id: str | None, link: tuple[str, str] | None = None
+    ) -> tuple[bool, RateDecision | None]:
+        """An API key's store checks in one round trip: the IP's failure budget (429
+        past it, before the key is looked at), whether any process revoked `key_id`
+        (its revocation mark, contract section 12), and with `link` (company,
+        principal) one link from that budget, not spent for a revoked key.
+
+        Returns (revoked, the link decision). With the store down: (False, None),
+        limits fail open and revocations reach this process with its key cache."""
+        gate = Gate(guard=self.auth_failure_budget(client_ip),
+                    reads=(self.keys.revoked_api_key(key_id),) if key_id else (),
+                    stop_at=0,
+                    spend=self.link_budget(*link) if link is not None else None)
         try:
-            peek, hit = await self.store.rate_peek_then_hit(
-                self.keys.auth_failures(client_ip), self.settings.rate_limit_auth_failures_per_minute,
-                self.keys.link_rate(company_id, principal), self.settings.rate_limit_links_per_minute,
-            )
+            result = await self.store.gate(gate)
         except StoreUnavailable as exc:
             self.fail_open(exc)
-            return None
-        for name, decision in (("auth_failures", peek), ("links", hit)):
-            if decision is not None and not decision.allowed:
-                record_rate_limit_rejection(name)
-                raise RateLimited(decision.retry_after, decision.limit)
-        return hit
-
-    def portal_gate(self, client_ip: str, budget: PortalBudget, *, company_id: str,
-                    customer_uid: str, signature: str, issued_at: int) -> PortalGate:
-        """The store's checks for one portal request, to run in one round trip."""
-        return PortalGate(
-            ip_key=self.keys.auth_failures(client_ip),
-            ip_limit=self.settings.rate_limit_auth_failures_per_minute,
-            revocation_key=self.keys.revocation(company_id, customer_uid),
-            verified_key=self.keys.verified_link(company_id, customer_uid, signature),
-            rate_key=self.keys.portal_rate(company_id, customer_uid, signature, budget.value),
-            rate_limit=self._portal_limit(budget),
-            issued_at=issued_at,
-        )
+            return False, None
+        self.enforce("auth_failures", result.guard)
+        revoked = bool(result.values) and result.values[0] is not None
+        return revoked, self.enforce("links", result.spent) if result.spent else None
 
     def _portal_limit(self, budget: PortalBudget) -> int:
         if budget is PortalBudget.read:
@@ -115,27 +113,40 @@ class RateLimiter:
     async def portal(self, budget: PortalBudget, company_id: str, customer_uid: str,
                      signature: str) -> RateDecision | None:
         """One more request from a link's budget, for a request's second portal field
-        (the first is spent with the link's checks, in portal_gate's round trip)."""
-        return await self._hit(
-            budget.metric,
-            self.keys.portal_rate(company_id, customer_uid, signature, budget.value),
-            self._portal_limit(budget),
-            fail_open=budget.fails_open,
-        )
+        (the first is spent with the link's checks, in portal/gate.py's round trip)."""
+        spend = self.portal_budget(budget, company_id, customer_uid, signature)
+        return await self._hit(budget.metric, spend.key, spend.limit, fail_open=budget.fails_open)
 
-    async def _refuse_if_spent(self, name: str, key: str, limit: int, period: int) -> None:
+    async def peek(self, key: str, limit: int, period: int) -> RateDecision | None:
+        """Would one more be allowed? Spends nothing; None when the store is down."""
         try:
-            decision = await self.store.rate_peek(key, limit, period)
+            return await self.store.rate_peek(key, limit, period)
         except StoreUnavailable as exc:
             self.fail_open(exc)
-            return
-        if not decision.allowed:
+            return None
+
+    async def _refuse_if_spent(self, name: str, key: str, limit: int, period: int) -> None:
+        decision = await self.peek(key, limit, period)
+        if decision is not None and not decision.allowed:
             record_rate_limit_rejection(name)
             raise RateLimited(decision.retry_after, decision.limit)
 
-    async def _spend(self, key: str, limit: int, period: int) -> None:
+    async def spend(self, key: str, limit: int, period: int) -> None:
+        """One from the budget, refused or not: for failures already made."""
         try:
             await self.store.rate_hit(key, limit, period)
+        except StoreUnavailable as exc:
+            self.fail_open(exc)
+
+    async def take(self, name: str, key: str, limit: int, period: int) -> None:
+        """One from the budget, or RateLimited when it is spent (atomic in the store,
+        so concurrent callers cannot overrun it)."""
+        await self._hit(name, key, limit, period=period)
+
+    async def give_back(self, key: str) -> None:
+        """The whole budget back."""
+        try:
+            await self.store.delete(key)
         except StoreUnavailable as exc:
             self.fail_open(exc)
 
@@ -147,30 +158,11 @@ class RateLimiter:
         )
 
     async def record_auth_failure(self, client_ip: str) -> None:
-        await self._spend(self.keys.auth_failures(client_ip),
-                          self.settings.rate_limit_auth_failures_per_minute, 60)
+        await self.spend(self.keys.auth_failures(client_ip),
+                         self.settings.rate_limit_auth_failures_per_minute, 60)
 
     async def count_auth_failure(self, client_ip: str) -> None:
         """ensure_not_blocked and record_auth_failure in one store call, for a failure
         found without I/O: spending is refused exactly when the peek would refuse."""
         await self._hit("auth_failures", self.keys.auth_failures(client_ip),
                         self.settings.rate_limit_auth_failures_per_minute)
-
-    async def ensure_login_allowed(self, email: str) -> None:
-        """Past its failure budget an account's sign-ins are refused unchecked, so a
-        correct guess cannot be told apart from a wrong one until the window ends."""
-        await self._refuse_if_spent(
-            "login_failures", self.keys.login_failures(email),
-            self.settings.rate_limit_login_failures_per_account, LOGIN_FAILURE_PERIOD_SECONDS,
-        )
-
-    async def record_login_failure(self, email: str) -> None:
-        await self._spend(self.keys.login_failures(email),
-                          self.settings.rate_limit_login_failures_per_account,
-                          LOGIN_FAILURE_PERIOD_SECONDS)
-
-    async def clear_login_failures(self, email: str) -> None:
-        try:
-            await self.store.delete(self.keys.login_failures(email))
-        except StoreUnavailable as exc:
-            self.fail_open(exc)

@@ -49,7 +49,8 @@ async def login(request: Request) -> Response:
     email, password = await _credentials(request)
     async with state.session_factory() as db:
         signed_in = await SignInService(
-            db, Passwords.from_settings(state.settings), session_service(state), state.limiter
+            db, Passwords.from_settings(state.settings), session_service(state), state.limiter,
+            state.clock,
         ).sign_in(email, password, client_ip(request, state.settings.trusted_proxies),
                   request.cookies.get(SESSION_COOKIE))
     session = signed_in.session

@@ -13,8 +13,8 @@ from gateway.kit.net import client_ip
 from gateway.kit.time import iso_ms
 from gateway.portal_link.service import IssuedPortalLink
 from gateway.portal_link.usecases import LinkPrincipal, issue_portal_link
-from gateway.redis import RateDecision
 from gateway.state import State
+from gateway.store import RateDecision
 
 
 def portal_link_body(issued: IssuedPortalLink) -> dict[str, Any]:

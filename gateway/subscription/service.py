@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,19 +64,11 @@ def clean_cancellation(settings: PortalSettings, reason: str | None,
         offered = ", ".join(settings.cancellation_reasons) or "none"
         raise BadRequest(f"reason must be one of the reasons offered: {offered}.", field="reason")
     if comment is not None:
-        comment = comment.strip()
-        if any(unicodedata.category(ch) in _REFUSED_IN_COMMENTS for ch in comment):
-            raise BadRequest("comment must not contain control, formatting, text-direction "
-                             "or line separator characters.", field="comment")
-        if len(comment) > MAX_COMMENT:
-            raise BadRequest(f"comment is limited to {MAX_COMMENT} characters.", field="comment")
+        # The one check for text a person types and others read (here, the merchant).
+        comment = validate.display_text(comment, "comment", max_length=MAX_COMMENT)
     return Cancellation(reason, comment or None)
 
 
-# Control (Cc), format (Cf: the direction overrides,
-# zero-width characters) and line or paragraph separators: a comment the merchant reads
-# should read as what it is.
-_REFUSED_IN_COMMENTS = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
 def target(row: Subscription, action: Action, mode: CancellationMode) -> dict[str, Any] | None:

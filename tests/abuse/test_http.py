@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -51,6 +52,46 @@ async def test_a_chunked_body_is_cut_off_at_the_limit(small: Gateway, path: str)
 
     assert response.status_code == 413
     assert "PAYLOAD_TOO_LARGE" in response.text
+
+
+async def trickle(first: bytes) -> AsyncIterator[bytes]:
+    yield first
+    for _ in range(60):  # a byte now and then, for 3 s: ten times the limit below
+        await asyncio.sleep(0.05)
+        yield b" "
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+@pytest.mark.parametrize("path", ["/graphql", "/api/auth/login"])
+async def test_a_body_that_does_not_arrive_in_time_is_refused(
+    start_gateway: Callable[..., Any], path: str, declared: bool,
+) -> None:
+    gw: Gateway = await start_gateway(body_read_timeout_seconds=0.3)
+    headers = {"content-type": "application/json"}
+    if declared:
+        headers["content-length"] = "1000"
+
+    response = await gw.client.post(path, content=trickle(b'{"query": '), headers=headers)
+
+    assert response.status_code == 408
+    assert "REQUEST_TIMEOUT" in response.text
+    assert response.headers["connection"] == "close"
+
+
+async def test_a_body_sent_in_pieces_within_the_time_limit_is_read(
+    start_gateway: Callable[..., Any],
+) -> None:
+    gw: Gateway = await start_gateway(body_read_timeout_seconds=2)
+
+    async def body() -> AsyncIterator[bytes]:
+        for piece in (b'{"query": ', b'"{ __typename }"', b"}"):
+            await asyncio.sleep(0.05)
+            yield piece
+
+    response = await gw.client.post("/graphql", content=body(),
+                                    headers={"content-type": "application/json"})
+
+    assert response.json() == {"data": {"__typename": "Query"}}
 
 
 async def test_a_chunked_body_under_the_limit_goes_through(small: Gateway) -> None:

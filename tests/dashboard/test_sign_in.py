@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -181,41 +182,119 @@ class TestCurrentSession:
         assert response.json()["error"]["code"] == "UNAUTHENTICATED"
 
 
+# Sign-ins from addresses behind the test's trusted proxy: each test says which IP.
+PROXY = {"trusted_proxies": ["203.0.113.7/32"]}
+
+
+def from_ip(n: int | str) -> dict[str, str]:
+    return {"x-forwarded-for": n if isinstance(n, str) else f"198.51.100.{n}"}
+
+
 class TestBruteForce:
-    async def test_failures_per_account_are_limited_whatever_the_ip(
+    """rate_limit/sign_in.py: per IP and per (account, IP) a 429; per account alone a
+    slowdown, never a lock-out."""
+
+    async def test_an_attacker_on_many_ips_cannot_lock_the_owner_out(
+        self, start_dashboard: Callable[..., Any]
+    ) -> None:
+        gw = await start_dashboard(rate_limit_login_failures_per_account=3, **PROXY)
+        await create_user(gw)
+        for n in range(30):
+            failed = await login(gw, OWNER, "wrong password number", headers=from_ip(n))
+            assert failed.status_code == 401
+
+        owner = await login(gw, OWNER, PASSWORD, headers=from_ip("192.0.2.10"))
+
+        assert owner.status_code == 200
+        assert session_cookie(owner).value
+
+    async def test_past_the_account_budget_every_attempt_is_slowed_down(
         self, start_dashboard: Callable[..., Any]
     ) -> None:
         gw = await start_dashboard(rate_limit_login_failures_per_account=3,
-                                   trusted_proxies=["203.0.113.7/32"])
+                                   login_slowdown_seconds=4, **PROXY)
         await create_user(gw)
         for n in range(3):
-            failed = await login(gw, OWNER, "wrong password number",
-                                 headers={"x-forwarded-for": f"198.51.100.{n}"})
+            await login(gw, OWNER, "wrong password number", headers=from_ip(n))
+        assert gw.clock.slept == []  # within the budget: no delay
+
+        owner = await login(gw, OWNER, PASSWORD, headers=from_ip("192.0.2.10"))
+        guess = await login(gw, OWNER, "wrong password number", headers=from_ip(50))
+        other = await login(gw, "someone.else@example.com", "wrong password", headers=from_ip(51))
+
+        assert (owner.status_code, guess.status_code, other.status_code) == (200, 401, 401)
+        assert gw.clock.slept == [4, 4]  # the owner and the guess; not another account
+
+    async def test_unknown_emails_are_slowed_down_the_same_way(
+        self, start_dashboard: Callable[..., Any]
+    ) -> None:
+        gw = await start_dashboard(rate_limit_login_failures_per_account=2,
+                                   login_slowdown_seconds=3, **PROXY)
+        for n in range(2):
+            assert (await login(gw, "ghost@example.com", PASSWORD,
+                                headers=from_ip(n))).status_code == 401
+
+        assert (await login(gw, "ghost@example.com", PASSWORD,
+                            headers=from_ip(9))).status_code == 401
+        assert gw.clock.slept == [3]
+
+    async def test_failures_per_account_and_ip_are_limited(
+        self, start_dashboard: Callable[..., Any]
+    ) -> None:
+        gw = await start_dashboard(rate_limit_login_failures_per_account_and_ip=3, **PROXY)
+        await create_user(gw)
+        for _ in range(3):
+            failed = await login(gw, OWNER, "wrong password number", headers=from_ip(1))
             assert failed.status_code == 401
 
-        blocked = await login(gw, OWNER, PASSWORD, headers={"x-forwarded-for": "198.51.100.99"})
+        blocked = await login(gw, OWNER, PASSWORD, headers=from_ip(1))
 
         assert blocked.status_code == 429
         assert blocked.json()["error"]["code"] == "RATE_LIMITED"
         assert int(blocked.headers["retry-after"]) >= 1
         assert "set-cookie" not in blocked.headers
+        # The same account from another address, another account from this one: open.
+        assert (await login(gw, OWNER, PASSWORD, headers=from_ip(2))).status_code == 200
+        await create_user(gw, "second@example.com", PASSWORD)
+        assert (await login(gw, "second@example.com", PASSWORD,
+                            headers=from_ip(1))).status_code == 200
 
-    async def test_unknown_emails_are_limited_the_same_way(
+    async def test_an_ipv6_client_s_64_block_is_one_address(
         self, start_dashboard: Callable[..., Any]
     ) -> None:
-        gw = await start_dashboard(rate_limit_login_failures_per_account=2)
+        gw = await start_dashboard(rate_limit_login_failures_per_account_and_ip=2, **PROXY)
+        await create_user(gw)
+        for n in range(2):
+            failed = await login(gw, OWNER, "wrong password number",
+                                 headers=from_ip(f"2001:db8:1:2::{n + 1:x}"))
+            assert failed.status_code == 401
+
+        same_block = await login(gw, OWNER, PASSWORD, headers=from_ip("2001:db8:1:2:ffff::9"))
+        next_block = await login(gw, OWNER, PASSWORD, headers=from_ip("2001:db8:1:3::1"))
+
+        assert (same_block.status_code, next_block.status_code) == (429, 200)
+
+    async def test_concurrent_guesses_cannot_overrun_the_account_and_ip_budget(
+        self, start_dashboard: Callable[..., Any]
+    ) -> None:
+        gw = await start_dashboard(rate_limit_login_failures_per_account_and_ip=3,
+                                   rate_limit_auth_failures_per_minute=1_000, **PROXY)
+        await create_user(gw)
+
+        answers = await asyncio.gather(*(
+            login(gw, OWNER, f"wrong password {n:03d}", headers=from_ip(1)) for n in range(12)))
+
+        statuses = sorted(answer.status_code for answer in answers)
+        assert statuses == [401] * 3 + [429] * 9
+
+    async def test_unknown_emails_are_limited_per_ip_the_same_way(
+        self, start_dashboard: Callable[..., Any]
+    ) -> None:
+        gw = await start_dashboard(rate_limit_login_failures_per_account_and_ip=2)
         for _ in range(2):
             assert (await login(gw, "ghost@example.com", PASSWORD)).status_code == 401
 
         assert (await login(gw, "ghost@example.com", PASSWORD)).status_code == 429
-
-    async def test_another_account_is_not_affected(self, start_dashboard: Callable[..., Any]) -> None:
-        gw = await start_dashboard(rate_limit_login_failures_per_account=2)
-        await create_user(gw)
-        for _ in range(2):
-            await login(gw, "victim@example.com", "wrong password number")
-
-        assert (await login(gw, OWNER, PASSWORD)).status_code == 200
 
     async def test_failures_per_ip_are_limited_across_accounts(
         self, start_dashboard: Callable[..., Any]
@@ -230,10 +309,10 @@ class TestBruteForce:
         assert blocked.status_code == 429
         assert int(blocked.headers["retry-after"]) >= 1
 
-    async def test_a_successful_sign_in_clears_the_account_failures(
+    async def test_a_successful_sign_in_forgives_that_address_s_failures(
         self, start_dashboard: Callable[..., Any]
     ) -> None:
-        gw = await start_dashboard(rate_limit_login_failures_per_account=2)
+        gw = await start_dashboard(rate_limit_login_failures_per_account_and_ip=2)
         await create_user(gw)
         await login(gw, OWNER, "wrong password number")
         assert (await login(gw, OWNER, PASSWORD)).status_code == 200

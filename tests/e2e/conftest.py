@@ -22,7 +22,8 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from playwright.async_api import Browser, ConsoleMessage, Page, async_playwright
+from playwright.async_api import Browser, ConsoleMessage, Locator, Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from gateway import migrate
 from gateway.api_key.service import ApiKeyService
@@ -247,3 +248,35 @@ async def open_page(browser: Browser) -> AsyncIterator[Callable[..., Any]]:
 async def screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
     OUTPUT.mkdir(exist_ok=True)
     await page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=full_page)
+
+
+EXPECT_TIMEOUT_MS = 5000  # Playwright's own for `expect`
+
+# What a sighted user sees: a box of readable size inside the viewport, opaque and
+# unclipped all the way up, and the topmost thing at its centre. A screen-reader-only
+# box (1x1 px, clipped) fails; so does one faded out or under a dialog's backdrop.
+_ON_SCREEN = """(el) => {
+  const box = el.getBoundingClientRect();
+  if (box.width < 24 || box.height < 12) return `only ${box.width}x${box.height} px`;
+  if (box.left < 0 || box.top < 0 || box.right > innerWidth || box.bottom > innerHeight) {
+    return "outside the viewport";
+  }
+  for (let node = el; node; node = node.parentElement) {
+    const style = getComputedStyle(node);
+    if (style.opacity !== "1") return `opacity ${style.opacity}`;
+    if (style.visibility !== "visible") return `visibility ${style.visibility}`;
+    if (style.clip !== "auto" || style.clipPath !== "none") return "clipped";
+  }
+  const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+  return hit && el.contains(hit) ? "" : "covered by another element";
+}"""
+
+
+async def expect_on_screen(locator: Locator) -> None:
+    """Waits (as long as `expect` does) until the element is on screen for a sighted
+    user, else says why it is not."""
+    handle = await locator.element_handle(timeout=EXPECT_TIMEOUT_MS)
+    with contextlib.suppress(PlaywrightTimeoutError):
+        await locator.page.wait_for_function(f"(el) => ({_ON_SCREEN})(el) === ''", arg=handle,
+                                             timeout=EXPECT_TIMEOUT_MS)
+    assert await handle.evaluate(_ON_SCREEN) == ""

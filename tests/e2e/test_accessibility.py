@@ -17,7 +17,15 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, expect
 
 from gateway.signing.link import sign
-from tests.e2e.conftest import DESKTOP, OUTPUT, PHONE, SIGNING_SECRET, Server, screenshot
+from tests.e2e.conftest import (
+    DESKTOP,
+    OUTPUT,
+    PHONE,
+    SIGNING_SECRET,
+    Server,
+    expect_on_screen,
+    screenshot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -79,6 +87,23 @@ async def test_dialog_and_name_form_have_no_serious_accessibility_violations(
     await expect(page.get_by_role("dialog", name="Cancel Pro?")).to_be_visible()
     await screenshot(page, "dialog-desktop", full_page=False)
     assert await axe_violations(page, "dialog") == []
+
+
+@pytest.mark.parametrize(("label", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+async def test_success_message_has_no_serious_accessibility_violations(
+    demo_url: str, open_page: Callable[..., Any], label: str, viewport: dict[str, int]
+) -> None:
+    page: Page = await open_page(viewport)
+    await page.goto(demo_url)
+    await page.get_by_role("button", name="Edit display name").click()
+    await page.get_by_role("button", name="Save").click()  # the same name: nothing changes
+    message = page.get_by_role("status").filter(has_text="Display name saved.")
+    await expect_on_screen(message)
+    await message.hover()  # it stays while pointed at, so axe sees it
+    await screenshot(page, f"message-{label}", full_page=False)
+    await expect_on_screen(message)
+
+    assert await axe_violations(page, f"message-{label}") == []
 
 
 async def test_expired_state_has_no_serious_accessibility_violations(

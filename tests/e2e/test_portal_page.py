@@ -12,10 +12,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, Request, Route, expect
+from playwright.async_api import Locator, Page, Request, Route, expect
 
 from gateway.signing.link import sign
-from tests.e2e.conftest import PHONE, READS_PER_MINUTE, SIGNING_SECRET, Server, screenshot
+from tests.e2e.conftest import (
+    PHONE,
+    READS_PER_MINUTE,
+    SIGNING_SECRET,
+    Server,
+    expect_on_screen,
+    screenshot,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -30,6 +37,18 @@ def link_query(url: str) -> str:
 def subscription_row(page: Page, plan: str) -> Any:
     return page.get_by_role("listitem").filter(
         has=page.get_by_role("heading", name=plan, exact=True))
+
+
+def live_message(page: Page, text: str) -> Locator:
+    return page.get_by_role("status").filter(has_text=text)
+
+
+async def expect_message(page: Page, text: str) -> None:
+    """The message is on screen for everyone and in exactly one live region (read once)."""
+    message = live_message(page, text)
+    await expect(message).to_have_count(1)
+    await expect(message).to_have_text(text)
+    await expect_on_screen(message)
 
 
 async def seeded_customer(server: Server) -> tuple[dict[str, Any], str]:
@@ -148,13 +167,14 @@ async def test_pause_reactivate_and_cancel_a_subscription(
     await expect(row).to_contain_text("Paused")
     await expect(row.get_by_role("button")).to_have_text(["Resume Pro", "Cancel Pro"])
     await expect(row.get_by_role("button", name="Resume Pro")).to_be_focused()
-    await expect(page.locator("#announcer")).to_have_text("Pro is paused.")
+    await expect_message(page, "Pro is paused.")
 
     await row.get_by_role("button", name="Resume Pro").click()
     dialog = page.get_by_role("dialog", name="Resume Pro?")
     await dialog.get_by_role("button", name="Resume subscription").click()
     await expect(row).to_contain_text("Active")
     await expect(row.get_by_role("button")).to_have_text(["Pause Pro", "Cancel Pro"])
+    await expect_message(page, "Pro is active again.")
 
     await row.get_by_role("button", name="Cancel Pro").click()
     dialog = page.get_by_role("dialog", name="Cancel Pro?")
@@ -162,6 +182,7 @@ async def test_pause_reactivate_and_cancel_a_subscription(
     await expect(row).to_contain_text("Cancelled")
     await expect(row.get_by_role("button")).to_have_count(0)
     await expect(row.get_by_role("heading", name="Pro")).to_be_focused()
+    await expect_message(page, "Pro is cancelled.")
 
     keys = [variables["key"] for variables in sent]
     assert len(keys) == 3
@@ -249,8 +270,7 @@ async def test_an_action_overtaken_elsewhere_shows_the_current_state(
     await expect(page.get_by_role("dialog")).to_be_hidden()
     await expect(row).to_contain_text("Paused")
     await expect(row.get_by_role("button")).to_have_text(["Resume Pro", "Cancel Pro"])
-    await expect(page.locator("#announcer")).to_have_text(
-        "Nothing was changed: Pro is already paused.")
+    await expect_message(page, "Nothing was changed: Pro is already paused.")
 
 
 async def test_edit_the_display_name(any_server: Server, open_page: Callable[..., Any]) -> None:
@@ -274,6 +294,7 @@ async def test_edit_the_display_name(any_server: Server, open_page: Callable[...
     await expect(account.locator("#display-name")).to_have_text("Ada King")
     await expect(account.get_by_role("button", name="Edit display name")).to_be_focused()
     await expect(page.locator("#greeting")).to_contain_text("Hi Ada,")
+    await expect_message(page, "Display name saved.")
 
     response = await server.portal(link_query(url), PORTAL_STATUS_QUERY)
     assert response.json()["data"]["portal"]["customer"]["name"] == "Ada King"
@@ -293,6 +314,116 @@ async def test_cancelling_the_name_edit_keeps_the_name(
     await page.keyboard.press("Escape")
     await expect(page.locator("#display-name")).to_have_text("Grace Hopper")
     await expect(page.get_by_role("button", name="Edit display name")).to_be_focused()
+
+
+async def test_a_dismissed_message_leaves_nothing_for_the_next_action(
+    server: Server, open_page: Callable[..., Any]
+) -> None:
+    customer = await server.create_customer()
+    await server.create_subscription(customer, planName="Pro")
+    page: Page = await open_page()
+    await page.goto(await server.portal_url(customer))
+    row = subscription_row(page, "Pro")
+    await row.get_by_role("button", name="Pause Pro").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Pause subscription").click()
+    await expect_message(page, "Pro is paused.")
+
+    await page.get_by_role("button", name="Dismiss message").click()
+    await expect(page.get_by_text("Pro is paused.")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Dismiss message")).to_have_count(0)
+    await expect(row.get_by_role("button", name="Resume Pro")).to_be_focused()
+
+    await row.get_by_role("button", name="Resume Pro").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Resume subscription").click()
+    await expect_message(page, "Pro is active again.")
+    await expect(page.get_by_text("paused.")).to_have_count(0)
+
+
+async def test_a_message_fades_after_a_while_but_not_while_pointed_at(
+    server: Server, open_page: Callable[..., Any]
+) -> None:
+    customer = await server.create_customer("Ada Lovelace")
+    page: Page = await open_page()
+    await page.clock.install()
+    await page.goto(await server.portal_url(customer))
+    await page.get_by_role("button", name="Edit display name").click()
+    await page.get_by_role("button", name="Save").click()
+    await expect_message(page, "Display name saved.")
+
+    await live_message(page, "Display name saved.").hover()
+    await page.clock.fast_forward("01:00")
+    await expect_message(page, "Display name saved.")
+
+    await page.mouse.move(0, 0)
+    await page.clock.fast_forward("01:00")
+    await expect(page.get_by_text("Display name saved.")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Dismiss message")).to_have_count(0)
+
+
+async def test_the_message_does_not_move_when_motion_is_reduced(
+    server: Server, open_page: Callable[..., Any]
+) -> None:
+    customer = await server.create_customer("Ada Lovelace")
+    page: Page = await open_page()
+    await page.emulate_media(reduced_motion="reduce")
+    await page.goto(await server.portal_url(customer))
+    await page.get_by_role("button", name="Edit display name").click()
+    transitions = await page.evaluate_handle("""() => {
+        const started = [];
+        document.addEventListener("transitionrun", (event) => {
+            if (event.target.closest("#notice")) started.push(event.propertyName);
+        });
+        return started;
+    }""")
+    await page.get_by_role("button", name="Save").click()
+    await expect_message(page, "Display name saved.")
+    await page.get_by_role("button", name="Dismiss message").click()
+    await expect(page.get_by_text("Display name saved.")).to_have_count(0)
+
+    assert await transitions.json_value() == []
+
+
+async def test_the_message_never_covers_the_focused_control(
+    server: Server, open_page: Callable[..., Any]
+) -> None:
+    customer = await server.create_customer()
+    for number in range(1, 9):
+        await server.create_subscription(customer, planName=f"Plan {number}")
+    page: Page = await open_page(PHONE)
+    await page.goto(await server.portal_url(customer))
+    row = subscription_row(page, "Plan 1")  # the oldest: the last row
+    pause = row.get_by_role("button", name="Pause Plan 1")
+    # The button at the very bottom of the viewport, where the message appears.
+    await pause.evaluate(
+        "(button) => window.scrollBy(0, button.getBoundingClientRect().bottom - innerHeight + 4)")
+    await pause.click()
+    await page.get_by_role("dialog").get_by_role("button", name="Pause subscription").click()
+    await expect_message(page, "Plan 1 is paused.")
+    await screenshot(page, "message-pause-phone", full_page=False)
+
+    resume = row.get_by_role("button", name="Resume Plan 1")
+    await expect(resume).to_be_focused()
+    await expect_on_screen(resume)
+
+
+async def test_a_failed_action_withdraws_the_previous_message(
+    server: Server, open_page: Callable[..., Any]
+) -> None:
+    customer = await server.create_customer("Ada Lovelace")
+    page: Page = await open_page()
+    await page.goto(await server.portal_url(customer))
+    account = page.get_by_role("region", name="Account")
+    await account.get_by_role("button", name="Edit display name").click()
+    await account.get_by_label("Display name").fill("Ada King")
+    await account.get_by_role("button", name="Save").click()
+    await expect_message(page, "Display name saved.")
+
+    await page.route("**/graphql", lambda route: route.abort("internetdisconnected"))
+    await account.get_by_role("button", name="Edit display name").click()
+    await account.get_by_label("Display name").fill("Ada Byron")
+    await account.get_by_role("button", name="Save").click()
+    await expect(account.get_by_text("Check your connection and try again.")).to_be_visible()
+    await expect(page.get_by_text("Display name saved.")).to_have_count(0)
 
 
 async def test_load_more_pages_through_payments(

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.models import AuditEvent, PortalRevocation, Subscription
-from gateway.redis import RedisStore
+from gateway.store import RedisStore
 from tests.factories import create_api_key, create_company, create_customer, create_subscription
 from tests.portal.conftest import link_header, make_tenant
 from tests.services import PrivateRedis

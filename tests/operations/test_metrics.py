@@ -100,3 +100,28 @@ async def test_metrics_can_be_turned_off(start_gateway: Callable[..., Any]) -> N
     gw: Gateway = await start_gateway(metrics_enabled=False)
 
     assert (await gw.client.get("/metrics")).status_code == 404
+
+
+async def test_metrics_need_the_token_when_one_is_set(start_gateway: Callable[..., Any]) -> None:
+    token = "metrics-token-for-the-scraper-0123456789"
+    gw: Gateway = await start_gateway(metrics_token=token)
+
+    anonymous = await gw.client.get("/metrics")
+    other_scheme = await gw.client.get("/metrics", headers={"authorization": f"Basic {token}"})
+    prefix = await gw.client.get("/metrics", headers={"authorization": f"Bearer {token[:-1]}"})
+    scraper = await gw.client.get("/metrics", headers={"authorization": f"Bearer {token}"})
+
+    for refused in (anonymous, other_scheme, prefix):
+        assert refused.status_code == 401
+        assert refused.json()["error"]["code"] == "UNAUTHENTICATED"
+        assert "gateway_requests_total" not in refused.text
+    assert scraper.status_code == 200
+    assert "gateway_requests_total" in scraper.text
+
+
+async def test_metrics_are_not_served_in_production_without_a_token(
+    start_gateway: Callable[..., Any],
+) -> None:
+    gw: Gateway = await start_gateway(environment="production")
+
+    assert (await gw.client.get("/metrics")).status_code == 404

@@ -191,7 +191,8 @@ async def test_logs_are_json_with_request_ids_and_no_secrets(
 async def test_metrics_add_up_across_worker_processes(
     process_env: dict[str, str], launch: Callable[..., GatewayProcess], tmp_path: Path,
 ) -> None:
-    env = {**process_env, "SHUTDOWN_DRAIN_SECONDS": "1"}
+    token = "metrics-token-for-the-scraper-0123456789"
+    env = {**process_env, "SHUTDOWN_DRAIN_SECONDS": "1", "METRICS_TOKEN": token}
     gateway = launch(env, "workers", workers=2).start(from_env=True)
     route = "/api/partner/v1/makepay/customers/{customer_id}/portal"
     metrics_dir = tmp_path / "metrics"
@@ -207,7 +208,9 @@ async def test_metrics_add_up_across_worker_processes(
             await asyncio.gather(*(client.post(f"{gateway.url}{route.replace('{customer_id}', 'x')}")
                                    for _ in range(10)))
             sent += 10
-        scrapes = [(await client.get(f"{gateway.url}/metrics")).text for _ in range(6)]
+        scrapes = [(await client.get(f"{gateway.url}/metrics",
+                                     headers={"authorization": f"Bearer {token}"})).text
+                   for _ in range(6)]
         # SIGTERM to the supervisor reaches both workers, which drain before stopping.
         gateway.terminate()
         for _ in range(100):  # until the signal has arrived

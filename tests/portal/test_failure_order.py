@@ -51,23 +51,3 @@ async def test_a_forged_link_from_an_unblocked_ip_is_invalid(gw: Gateway) -> Non
     assert error_codes(body) == ["PORTAL_LINK_INVALID"]
     assert body.get("data") is None
 
-
-async def test_the_store_peeks_then_spends_in_one_call(gw: Gateway) -> None:
-    store, prefix = gw.state.store, gw.settings.redis_key_prefix
-    peek_key, hit_key = f"{prefix}:test:peek", f"{prefix}:test:hit"
-    await store.rate_hit(peek_key, 3)
-
-    peek, hit = await store.rate_peek_then_hit(peek_key, 3, hit_key, 2)
-    assert peek.allowed
-    assert hit is not None
-    assert hit.allowed
-    assert hit.remaining == 1
-    before = (await store.rate_peek(hit_key, 2)).remaining
-    for _ in range(3):  # past the first budget (the last of these is refused)
-        await store.rate_hit(peek_key, 3)
-    peek, hit = await store.rate_peek_then_hit(peek_key, 3, hit_key, 2)
-    assert not peek.allowed
-    assert peek.retry_after >= 1
-    assert hit is None
-    # The refused call spent nothing from the second budget (time only refills it).
-    assert (await store.rate_peek(hit_key, 2)).remaining >= before

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from gateway.kit.cursor import INVALID_CURSOR
 from gateway.portal.access import portal_access_service
 from gateway.portal.reads import PortalReads
 from gateway.portal.types import Portal
@@ -99,7 +100,7 @@ async def test_a_bad_cursor_is_the_field_s_error(stocked: Tenant) -> None:
 
     assert error_codes(body) == ["BAD_REQUEST"], body
     assert body["errors"][0]["path"] == ["portal", "payments"]
-    assert body["errors"][0]["message"] == "Invalid cursor."
+    assert body["errors"][0]["message"] == INVALID_CURSOR
 
 
 async def test_a_list_not_read_ahead_is_read_when_completed(stocked: Tenant) -> None:

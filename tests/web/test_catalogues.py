@@ -57,7 +57,7 @@ def test_every_key_the_page_names_exists() -> None:
     script = (ASSETS_DIR / "portal.js").read_text("utf-8")
     named = set(re.findall(r'\bt\("([a-zA-Z_.]+)"', script))
     html = (ASSETS_DIR.parent / "index.html").read_text("utf-8")
-    named |= set(re.findall(r'data-i18n="([a-zA-Z_.]+)"', html))
+    named |= set(re.findall(r'data-i18n(?:-label)?="([a-zA-Z_.]+)"', html))
     # Keys built from a code: every code the API can send has its string.
     named |= {f"reason.{code}" for code in CANCELLATION_REASONS}
     named |= {f"status.{status}" for status in SUBSCRIPTION_STATUSES}

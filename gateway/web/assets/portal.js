@@ -141,9 +141,13 @@ function t(key, params = {}) {
   });
 }
 
-// The page's static HTML: elements marked data-i18n get their text from the catalogue.
+// The page's static HTML: elements marked data-i18n get their text from the
+// catalogue, those marked data-i18n-label their accessible name.
 function translateStatic() {
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  }
   const select = document.getElementById("language");
   if (select) select.value = locale;
 }
@@ -247,12 +251,103 @@ function statusBadge(kind, status) {
   return badge([label === key ? status.replace(/_/g, " ") : label, TONES[status] ?? "neutral"]);
 }
 
+// What the page shows by itself (more payments appear) is only read out; what the
+// customer changed is shown too (notify below). Each message has one live region,
+// so none is read twice.
 const announcer = document.getElementById("announcer");
 function announce(message) {
   // Clear first so that the same message twice is read twice.
   announcer.textContent = "";
   window.setTimeout(() => { announcer.textContent = message; }, 50);
 }
+
+// ---- messages: the outcome of the customer's action, on screen and read out
+//
+// The message box stays rendered while hidden (transparent and empty), so its text
+// lives in a region screen readers already follow. It stays while pointed at or
+// focused, else it fades after NOTICE_MS; hiding it empties it, so no earlier
+// outcome is left to be shown or read with the next one.
+
+const NOTICE_MS = 8000;
+const NOTICE_FADE_MS = 200; // at least the stylesheet's transition
+const notice = document.getElementById("notice");
+const noticeIcon = document.getElementById("notice-icon");
+const noticeText = document.getElementById("notice-text");
+const noticeClose = document.getElementById("notice-close");
+const noticeHeld = { pointer: false, focus: false };
+let noticeToken = 0;
+let noticeTimer = null;
+let focusBeforeNotice = null;
+
+function notify(message, tone = "success") {
+  const token = ++noticeToken;
+  window.clearTimeout(noticeTimer);
+  // Emptied first so that the same message twice is read twice.
+  noticeText.textContent = "";
+  window.setTimeout(() => {
+    if (token !== noticeToken) return;
+    notice.dataset.tone = tone;
+    noticeIcon.replaceChildren(icon(tone === "success" ? "check" : "info"));
+    noticeText.textContent = message;
+    noticeClose.hidden = false;
+    notice.classList.add("shown");
+    keepFocusClearOfNotice();
+    scheduleWithdraw();
+  }, 50);
+}
+
+function withdrawNotice() {
+  const token = ++noticeToken;
+  window.clearTimeout(noticeTimer);
+  const hadFocus = notice.contains(document.activeElement);
+  notice.classList.remove("shown");
+  if (hadFocus) (focusBeforeNotice?.isConnected ? focusBeforeNotice : main).focus();
+  noticeClose.hidden = true;
+  // Emptied once faded out, unless a newer message took its place meanwhile.
+  window.setTimeout(() => { if (token === noticeToken) noticeText.textContent = ""; }, NOTICE_FADE_MS);
+}
+
+function scheduleWithdraw() {
+  window.clearTimeout(noticeTimer);
+  if (!notice.classList.contains("shown") || noticeHeld.pointer || noticeHeld.focus) return;
+  noticeTimer = window.setTimeout(withdrawNotice, NOTICE_MS);
+}
+
+// The focused control must not end up under the message (WCAG 2.4.11); the
+// stylesheet keeps a scroll padding the height of the message while it shows.
+function keepFocusClearOfNotice() {
+  const focused = document.activeElement;
+  if (!focused || focused === document.body || notice.contains(focused)) return;
+  const a = focused.getBoundingClientRect();
+  const b = notice.getBoundingClientRect();
+  // 16 px: the message may still be sliding into place.
+  if (a.bottom > b.top - 16 && a.top < b.bottom && a.right > b.left && a.left < b.right) {
+    focused.scrollIntoView({ block: "nearest" });
+  }
+}
+
+notice.addEventListener("pointerenter", () => {
+  noticeHeld.pointer = true;
+  scheduleWithdraw();
+});
+notice.addEventListener("pointerleave", () => {
+  noticeHeld.pointer = false;
+  scheduleWithdraw();
+});
+notice.addEventListener("focusin", (event) => {
+  if (!notice.contains(event.relatedTarget)) focusBeforeNotice = event.relatedTarget;
+  noticeHeld.focus = true;
+  scheduleWithdraw();
+});
+notice.addEventListener("focusout", (event) => {
+  if (notice.contains(event.relatedTarget)) return;
+  noticeHeld.focus = false;
+  scheduleWithdraw();
+});
+notice.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") withdrawNotice();
+});
+noticeClose.addEventListener("click", withdrawNotice);
 
 function newIdempotencyKey() {
   if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
@@ -362,6 +457,7 @@ function setBusy(busy) {
 
 function showLoading() {
   stopCountdown();
+  withdrawNotice();
   setBusy(true);
   main.replaceChildren(
     h("div", { class: "loading" },
@@ -385,6 +481,8 @@ const ICONS = {
   mail: "M0 4.5A1.5 1.5 0 0 1 1.5 3h13A1.5 1.5 0 0 1 16 4.5v7a1.5 1.5 0 0 1-1.5 1.5h-13A1.5 1.5 0 0 1 0 11.5v-7Zm1.5.7v6.3h13V5.2L8 9.6 1.5 5.2Zm1.4-.7L8 7.9l5.1-3.4H2.9Z",
   external: "M9 1.5h5.5V7H13V4.06L7.53 9.53 6.47 8.47 11.94 3H9V1.5ZM1.5 3.5A1.5 1.5 0 0 1 3 2h4v1.5H3v9.5h9.5V9H14v4a1.5 1.5 0 0 1-1.5 1.5H3A1.5 1.5 0 0 1 1.5 13V3.5Z",
   alert: "M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13ZM0 8a8 8 0 1 1 16 0A8 8 0 0 1 0 8Zm7.25-4h1.5v5h-1.5V4Zm0 6.5h1.5V12h-1.5v-1.5Z",
+  info: "M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13ZM0 8a8 8 0 1 1 16 0A8 8 0 0 1 0 8Zm7.25-1h1.5v5h-1.5V7Zm0-3h1.5v1.5h-1.5V4Z",
+  check: "M12.97 3.97 14.03 5.03 6 13.06 1.97 9.03 3.03 7.97 6 10.94Z",
 };
 
 function icon(name) {
@@ -403,6 +501,7 @@ function icon(name) {
 // content: a heading that takes focus, an explanation, at most one action.
 function showStatePanel({ kind, tone, iconName, title, paragraphs, action }) {
   stopCountdown();
+  withdrawNotice();
   setBusy(false);
   document.title = `${title} · ${t("billing")}`;
   const heading = h("h1", { tabindex: "-1", id: "state-title" }, title);
@@ -723,6 +822,7 @@ function showNameForm(wrapper) {
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    withdrawNotice();
     const [name, problem] = validateName(input.value);
     if (problem) {
       setError(problem);
@@ -739,7 +839,7 @@ function showNameForm(wrapper) {
       state.customer.name = data.updatePortalDisplayName.name;
       showNameView(wrapper, true);
       updateGreeting();
-      announce(t("name.saved"));
+      notify(t("name.saved"));
     } catch (err) {
       if (err instanceof ApiError && LINK_ERRORS.has(err.code)) {
         showLinkError(err.code, err);
@@ -940,7 +1040,7 @@ function confirmSubscriptionAction(subscriptionId, name, opener) {
         const data = await gql(mutation, variables);
         const updated = data[action.mutation];
         const row = replaceSubscription(updated);
-        announce(t(updated.cancelAtPeriodEnd ? "sub.cancelAtEnd.done" : `sub.${name}.done`, params));
+        notify(t(updated.cancelAtPeriodEnd ? "sub.cancelAtEnd.done" : `sub.${name}.done`, params));
         return () => focusSubscription(row);
       } catch (error) {
         if (error instanceof ApiError && error.code === "SUBSCRIPTION_STATE_CONFLICT") {
@@ -952,7 +1052,7 @@ function confirmSubscriptionAction(subscriptionId, name, opener) {
           }
           const row = document.getElementById(`sub-${subscriptionId}`);
           const status = t(`status.${error.currentStatus}`).toLowerCase();
-          announce(t("conflict", { plan: subscription.planName, status }));
+          notify(t("conflict", { plan: subscription.planName, status }), "info");
           return () => row && focusSubscription(row);
         }
         throw error;
@@ -1014,6 +1114,7 @@ dialogForm.addEventListener("submit", async (event) => {
   const task = dialogTask;
   if (!task || task.running) return;
   task.running = true;
+  withdrawNotice();
   dialogOk.disabled = true;
   dialogBack.disabled = true;
   dialogOk.textContent = task.busy;
