@@ -79,6 +79,8 @@ async def _pending_events(db_url: str, company_id: str, count: int) -> None:
                                     "customerId": str(uuid.uuid4())},
                          "previous": {"status": "active"}}}).decode()
             rows.append((event_id, company_id, "subscription.paused", "portal", body, created))
+        if not rows:
+            return
         await conn.copy_records_to_table(
             "events", records=rows,
             columns=["id", "company_id", "type", "source", "body", "created_at"])
@@ -100,8 +102,9 @@ async def delivery(db_url: str, pepper: str, events: int = 10_000,
             raise RuntimeError("the webhook receiver did not start")
         company_id = f"acct_webhookbench{uuid.uuid4().hex[:8]}"
         settings = settings_for(db_url, pepper, concurrency)
-        await _pending_events(db_url, company_id, events)
+        await _pending_events(db_url, company_id, 0)  # the company first
         await add_endpoints(settings, [company_id], f"http://127.0.0.1:{port}/hooks")
+        await _pending_events(db_url, company_id, events)  # then events it subscribes to
         engine = create_engine(settings)
         worker = DeliveryWorker(create_session_factory(engine), SystemClock(), settings)
         try:
@@ -125,6 +128,7 @@ async def delivery(db_url: str, pepper: str, events: int = 10_000,
     return DeliveryResult(events, concurrency, seconds, int(delivered), received, cpu)
 
 
-if __name__ == "__main__":  # python -m bench.webhooks DATABASE_URL PEPPER
-    result = asyncio.run(delivery(sys.argv[1], sys.argv[2]))
+if __name__ == "__main__":  # python -m bench.webhooks DATABASE_URL PEPPER [EVENTS]
+    count = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
+    result = asyncio.run(delivery(sys.argv[1], sys.argv[2], count))
     print(result, f"{result.rate:,.0f}/s, {result.cpu_us:,.0f} us CPU per delivery")

@@ -427,9 +427,9 @@ def create_portal_link(
         store = create_store(settings.redis_url, clock)  # issuing reads nothing from it
         try:
             service = PortalLinkService(
-                session, clock, PortalLinkSigner(settings.portal_signing_secrets, clock),
+                lambda: session, clock, PortalLinkSigner(settings.portal_signing_secrets, clock),
                 store, Keys(settings.redis_key_prefix), settings.portal_base_url,
-                settings.clock_skew_seconds)
+                settings.clock_skew_seconds, session.bind)  # type: ignore[arg-type]
             issued = await service.issue(company, customer, expires_in=expires_in,
                                          allow_expired=settings.is_development)
         finally:

@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     def _base_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in {"https", "http"} or not parts.netloc:
-            raise ValueError("must be an absolute https:// URL")
+            raise ValueError("must be an absolute http:// or https:// URL")
         if parts.path not in {"", "/"} or parts.query or parts.fragment:
             raise ValueError("must be a bare origin such as https://makepay.io")
         return f"{parts.scheme}://{parts.netloc}"
@@ -142,13 +142,12 @@ class Settings(BaseSettings):
         if self.metrics_token == "":
             object.__setattr__(self, "metrics_token", None)
         for secret in [*self.portal_signing_secrets, self.api_key_pepper,
-                       *self.webhook_encryption_keys,
-                       *([self.metrics_token] if self.metrics_token else [])]:
+                       *([self.metrics_token] if self.metrics_token else []),
+                       *self.webhook_encryption_keys]:
             if len(secret) < MIN_SECRET_LENGTH:
                 raise ValueError(
-                    f"signing secrets, the API key pepper, encryption keys and the metrics "
-                    f"token need at least "
-                    f"{MIN_SECRET_LENGTH} characters"
+                    f"signing secrets, the API key pepper, the metrics token and encryption "
+                    f"keys need at least {MIN_SECRET_LENGTH} characters"
                 )
         if production and self.portal_base_url.startswith("http://"):
             raise ValueError("PORTAL_BASE_URL must be https:// in production")

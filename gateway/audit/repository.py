@@ -4,22 +4,16 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from gateway.kit.cursor import newest_first_after
+from gateway.kit.repository import CompanyScopedRepository
 from gateway.models import AuditEvent
 
 
-class AuditEventRepository:
+class AuditEventRepository(CompanyScopedRepository[AuditEvent]):
     """Every query is scoped by company: the company id is always the first argument."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, event: AuditEvent) -> None:
-        self.session.add(event)
-        await self.session.flush()
+    model = AuditEvent
 
     async def list_for_customer(self, company_id: str, customer_uid: str) -> list[AuditEvent]:
         query = (
@@ -39,12 +33,5 @@ class AuditEventRepository:
     ) -> list[AuditEvent]:
         """Newest first; served by the (company, created_at, id) index, or by
         (company, customer_uid, created_at, id) when filtered by customer."""
-        query = select(AuditEvent).where(col(AuditEvent.company_id) == company_id)
-        if customer_uid is not None:
-            query = query.where(col(AuditEvent.customer_uid) == customer_uid)
-        if after is not None:
-            query = query.where(newest_first_after(AuditEvent, after))
-        query = query.order_by(
-            col(AuditEvent.created_at).desc(), col(AuditEvent.id).desc()
-        ).limit(limit)
-        return list((await self.session.execute(query)).scalars())
+        conditions = [] if customer_uid is None else [col(AuditEvent.customer_uid) == customer_uid]
+        return await self.newest_first(company_id, *conditions, limit=limit, after=after)

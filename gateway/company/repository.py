@@ -1,18 +1,14 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gateway.kit.repository import KeyedRepository
 from gateway.models import Company
 
 
-class CompanyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, company_id: str) -> Company | None:
-        return await self.session.get(Company, company_id)
+class CompanyRepository(KeyedRepository[Company]):
+    model = Company
 
     async def get_for_update(self, company_id: str) -> Company | None:
         """The row, current and held until the transaction ends, so that two concurrent
@@ -29,8 +25,3 @@ class CompanyRepository:
             .with_for_update().execution_options(populate_existing=True)
         )
         return result.scalar_one_or_none()
-
-    async def add(self, company: Company) -> Company:
-        self.session.add(company)
-        await self.session.flush()
-        return company

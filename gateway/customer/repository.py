@@ -7,20 +7,20 @@ from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from gateway.db import DRIVER_UNREACHABLE, autocommit, driver_fetch, driver_pool
 from gateway.errors import Unavailable
-from gateway.kit.cursor import newest_first_after
+from gateway.kit.prebuilt import driver_sql
+from gateway.kit.repository import CompanyScopedRepository
 from gateway.models import Company, Customer
 
 
-class CustomerRepository:
+class CustomerRepository(CompanyScopedRepository[Customer]):
     """Every query is scoped by company: the company id is always the first argument."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = Customer
 
     async def get_by_id(self, company_id: str, customer_id: uuid.UUID) -> Customer | None:
         result = await self.session.execute(
@@ -46,11 +46,6 @@ class CustomerRepository:
         row = result.first()
         return None if row is None else (row[0], row[1])
 
-    async def add(self, customer: Customer) -> Customer:
-        self.session.add(customer)
-        await self.session.flush()
-        return customer
-
     async def list(
         self,
         company_id: str,
@@ -60,15 +55,12 @@ class CustomerRepository:
         email: str | None = None,
         client_id: str | None = None,
     ) -> list[Customer]:
-        query = select(Customer).where(col(Customer.company_id) == company_id)
+        conditions = []
         if email is not None:
-            query = query.where(col(Customer.email) == email)
+            conditions.append(col(Customer.email) == email)
         if client_id is not None:
-            query = query.where(col(Customer.client_id) == client_id)
-        if after is not None:
-            query = query.where(newest_first_after(Customer, after))
-        query = query.order_by(col(Customer.created_at).desc(), col(Customer.id).desc()).limit(limit)
-        return list((await self.session.execute(query)).scalars())
+            conditions.append(col(Customer.client_id) == client_id)
+        return await self.newest_first(company_id, *conditions, limit=limit, after=after)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,35 +99,25 @@ class CompanyOrigin:
 _CUSTOMER_COLUMNS = (col(Customer.id), col(Customer.uid), col(Customer.company_id), col(Customer.email),
                      col(Customer.name), col(Customer.client_id), col(Customer.metadata_),
                      col(Customer.created_at), col(Customer.updated_at))
-_WITH_COMPANY = select(*_CUSTOMER_COLUMNS, col(Company.portal_domain),
-                       col(Company.portal_domain_verified)).join(
-    Company, col(Company.id) == Customer.company_id)
-# Built once: SQLAlchemy then finds the compiled form in its cache by a cheap key.
-_BY_UID = _WITH_COMPANY.where(col(Customer.company_id) == bindparam("company_id"),
-                              col(Customer.uid) == bindparam("ref"))
-_BY_ID = _WITH_COMPANY.where(col(Customer.company_id) == bindparam("company_id"),
-                             col(Customer.id) == bindparam("ref"))
+_SCOPED = (col(Customer.company_id) == bindparam("company_id"),)
 
 
-_DRIVER_LOOKUP = """
-SELECT c.id, c.uid, c.company_id, c.email, c.name, c.client_id, c.metadata::text,
-       c.created_at, c.updated_at, co.portal_domain, co.portal_domain_verified
-FROM customers c JOIN companies co ON co.id = c.company_id
-WHERE c.company_id = $1 AND c.{column} = $2
-"""
-_DRIVER_BY_UID = _DRIVER_LOOKUP.format(column="uid")
-_DRIVER_PORTAL = """
-SELECT c.id, c.uid, c.company_id, c.email, c.name, c.client_id, c.metadata::text,
-       c.created_at, c.updated_at, co.name, co.branding::text, co.portal_settings::text
-FROM customers c JOIN companies co ON co.id = c.company_id
-WHERE c.company_id = $1 AND c.uid = $2
-"""
-_PORTAL = select(*_CUSTOMER_COLUMNS, col(Company.name), col(Company.branding),
-                 col(Company.portal_settings)).join(
-    Company, col(Company.id) == Customer.company_id).where(
-    col(Customer.company_id) == bindparam("company_id"), col(Customer.uid) == bindparam("ref"))
-_DRIVER_BY_ID = _DRIVER_LOOKUP.format(column="id")
-_UNREACHABLE = DRIVER_UNREACHABLE
+def _with_company(*company_columns: Any, by: Any) -> Any:
+    return select(*_CUSTOMER_COLUMNS, *company_columns).join(
+        Company, col(Company.id) == Customer.company_id).where(*_SCOPED, by == bindparam("ref"))
+
+
+# Built once: SQLAlchemy then finds the compiled form in its cache by a cheap key, and
+# the driver pool runs the same statements' text, compiled once for its dialect.
+_ORIGIN = (col(Company.portal_domain), col(Company.portal_domain_verified))
+_BY_UID = _with_company(*_ORIGIN, by=col(Customer.uid))
+_BY_ID = _with_company(*_ORIGIN, by=col(Customer.id))
+_PORTAL = _with_company(col(Company.name), col(Company.branding), col(Company.portal_settings),
+                        by=col(Customer.uid))
+_ORDER = ("company_id", "ref")
+_DRIVER_BY_UID = driver_sql(_BY_UID, _ORDER)
+_DRIVER_BY_ID = driver_sql(_BY_ID, _ORDER)
+_DRIVER_PORTAL = driver_sql(_PORTAL, _ORDER)
 
 
 class CustomerLookup:
@@ -152,14 +134,14 @@ class CustomerLookup:
         ref = customer_id if customer_id is not None else uid
         try:
             pool = await driver_pool(self.engine)
-        except _UNREACHABLE as exc:
+        except DRIVER_UNREACHABLE as exc:
             raise Unavailable() from exc
         if pool is not None:
             sql = _DRIVER_BY_ID if customer_id is not None else _DRIVER_BY_UID
             # One retry on a dropped idle connection (db.driver_fetch), then a 503.
             try:
                 rows = await driver_fetch(self.engine, pool, sql, company_id, ref)
-            except _UNREACHABLE as exc:
+            except DRIVER_UNREACHABLE as exc:
                 raise Unavailable() from exc
             if not rows:
                 return None
@@ -180,12 +162,12 @@ class CustomerLookup:
         """The portal query's customer and company: one indexed statement, as above."""
         try:
             pool = await driver_pool(self.engine)
-        except _UNREACHABLE as exc:
+        except DRIVER_UNREACHABLE as exc:
             raise Unavailable() from exc
         if pool is not None:
             try:
                 rows = await driver_fetch(self.engine, pool, _DRIVER_PORTAL, company_id, uid)
-            except _UNREACHABLE as exc:
+            except DRIVER_UNREACHABLE as exc:
                 raise Unavailable() from exc
             if not rows:
                 return None

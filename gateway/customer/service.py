@@ -13,7 +13,7 @@ from gateway.kit import validate
 from gateway.kit.cursor import Page, check_page_size, decode_cursor
 from gateway.kit.ids import is_customer_uid, new_customer_uid, new_uuid, parse_uuid
 from gateway.kit.time import Clock
-from gateway.models import Company, Customer
+from gateway.models import Customer
 
 DISPLAY_NAME_MAX = 100
 
@@ -50,13 +50,6 @@ class CustomerService:
             raise NotFound("No such customer.")
         return customer
 
-    async def get_with_company(self, company_id: str, ref: str) -> tuple[Customer, Company]:
-        customer_id, uid = parse_customer_ref(ref)
-        found = await self.repo.get_with_company(company_id, customer_id, uid)
-        if found is None:
-            raise NotFound("No such customer.")
-        return found
-
     async def create(
         self,
         company_id: str,
@@ -92,10 +85,6 @@ class CustomerService:
             customer.client_id = validate.client_id(changes["client_id"])
         if "metadata" in changes:
             customer.metadata_ = validate.metadata(changes["metadata"])
-        if "email" in changes:
-            if changes["email"] is None:
-                raise BadRequest("email cannot be cleared.")
-            customer.email = validate.email(changes["email"])
         customer.updated_at = self.clock.now()
         await self.repo.session.flush()
         await _emit_updated(self.repo.session, self.clock, customer, previous, source)

@@ -10,15 +10,16 @@ from typing import Any
 
 import orjson
 import strawberry
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.types.graphql import OperationType
 
-from gateway.errors import BadRequest, GatewayError, PayloadTooLarge
+from gateway.errors import BadRequest, GatewayError
 from gateway.graphiql.page import PAGE_HEADERS as GRAPHIQL_HEADERS
 from gateway.graphiql.page import render_graphiql
 from gateway.graphql.context import Context
 from gateway.graphql.errors import format_graphql_error
+from gateway.kit.jsonbody import read_json_body
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
 from gateway.middleware import request_id as scope_request_id
 from gateway.state import State
@@ -33,28 +34,6 @@ def error_response(error: GatewayError) -> JSONResponse:
         status_code=error.status if error.status in (400, 413, 415, 429, 503) else 200,
         headers={**NO_STORE, **error.headers()},
     )
-
-
-async def read_json_body(request: Request, limit: int) -> Any:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge()
-    # The ASGI messages themselves: Starlette's request.stream() is an async
-    # generator, which costs more per request than the one message a body takes.
-    body = bytearray()
-    while True:
-        message = await request.receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        body += message.get("body", b"")
-        if len(body) > limit:
-            raise PayloadTooLarge()
-        if not message.get("more_body", False):
-            break
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise BadRequest("The body is not valid JSON.") from None
 
 
 class GraphQLEndpoint:
@@ -123,7 +102,7 @@ class GraphQLEndpoint:
             await context.close()
 
         body: dict[str, Any] = {}
-        status = context.status_code or 200
+        status = 200
         headers = {**NO_STORE, **context.response_headers}
         if result.errors:
             errors = []

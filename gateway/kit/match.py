@@ -9,12 +9,16 @@ from gateway.errors import BadRequest
 from gateway.kit import validate
 
 
-def customer_match(email: str | None, client_id: str | None) -> tuple[str | None, str | None]:
-    """Records reach a customer's portal by email or client id; at least one is needed."""
+def customer_match(
+    email: str | None, client_id: str | None, *, client_field: str = "a clientId",
+    record: str = "record",
+) -> tuple[str | None, str | None]:
+    """Records reach a customer's portal by email or client id; at least one is needed.
+    `client_field` and `record` name them in the refusal as the caller's input does."""
     clean_email = validate.email(email) if email else None
     clean_client = validate.client_id(client_id)
     if clean_email is None and clean_client is None:
-        raise BadRequest("Give an email or a clientId so the record reaches its customer.")
+        raise BadRequest(f"Give an email or {client_field} so the {record} reaches its customer.")
     return clean_email, clean_client
 
 

@@ -17,10 +17,6 @@ class InvalidAmount(ValueError):
     pass
 
 
-def currency_decimals(currency: str) -> int:
-    return CURRENCIES[currency]
-
-
 def parse_currency(value: str) -> str:
     code = value.strip()
     if code not in CURRENCIES:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from gateway.kit.match import CustomerMatch
 
@@ -25,6 +26,21 @@ class Prebuilt:
         if statement is None:
             statement = self._statements[shape] = build()
         return statement
+
+
+# The dialect of the driver pool (db.driver_pool: asyncpg on PostgreSQL).
+_DRIVER_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
+
+def driver_sql(statement: Any, order: tuple[str, ...]) -> str:
+    """`statement`'s SQL text for the driver pool, whose positional parameters are the
+    bind parameters named in `order`, in that order. Compiled once, at import, then
+    run with plain values: no per-call processing. The driver returns JSON columns as
+    text and UUIDs as its own type; the caller converts them."""
+    compiled = statement.compile(dialect=_DRIVER_DIALECT)
+    if tuple(compiled.positiontup or ()) != order:
+        raise ValueError(f"the statement's parameters are {compiled.positiontup}, not {order}")
+    return str(compiled)
 
 
 def newest_first_after_params(model: Any) -> ColumnElement[bool]:

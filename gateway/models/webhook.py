@@ -32,9 +32,6 @@ class WebhookEndpoint(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 
-    def subscribes_to(self, event_type: str) -> bool:
-        return not self.event_types or event_type in self.event_types
-
 
 class WebhookDelivery(SQLModel, table=True):
     """One event for one endpoint: a job the worker claims with a lease."""

@@ -4,9 +4,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.kit import validate
 from gateway.kit.amounts import amount_and_currency
-from gateway.kit.cursor import Page, check_page_size, decode_cursor
 from gateway.kit.ids import new_uuid
-from gateway.kit.match import CustomerMatch, customer_match
+from gateway.kit.match import customer_match
 from gateway.kit.time import Clock
 from gateway.models import Payment
 from gateway.models.payment import PAYMENT_STATUSES
@@ -43,13 +42,3 @@ class PaymentService:
             created_at=self.clock.now(),
         )
         return await self.repo.add(payment)
-
-    async def list_for_customer(
-        self, company_id: str, match: CustomerMatch, *, first: int = 20, after: str | None = None
-    ) -> Page[Payment]:
-        """A customer's payments, newest first."""
-        rows = await self.repo.list_for_customer(
-            company_id, match, limit=check_page_size(first) + 1,
-            after=decode_cursor(after) if after else None,
-        )
-        return Page.of(rows, first)

@@ -8,7 +8,7 @@ from gateway.errors import BadRequest
 from gateway.kit import validate
 from gateway.kit.amounts import amount_and_currency
 from gateway.kit.ids import new_uuid
-from gateway.kit.match import CustomerMatch, customer_match
+from gateway.kit.match import customer_match
 from gateway.kit.time import Clock
 from gateway.models import PaymentLink
 from gateway.payment_link.repository import PaymentLinkRepository
@@ -57,6 +57,3 @@ class PaymentLinkService:
             created_at=now,
         )
         return await self.repo.add(link)
-
-    async def open_for_customer(self, company_id: str, match: CustomerMatch) -> list[PaymentLink]:
-        return await self.repo.open_for_customer(company_id, match, self.clock.now(), MAX_OPEN_LINKS)

@@ -33,7 +33,7 @@ class PortalLinkMutation:
     ) -> PortalLinkRevocation:
         ctx = info.context
         principal = await ctx.link_principal(company_id)
-        service = portal_link_service(ctx.state, ctx.session)
+        service = portal_link_service(ctx.state, ctx.get_session)
         customer, cutoff = await service.revoke(principal.company_id, customer_id,
                                                 principal.source)
         return PortalLinkRevocation(customer_id=strawberry.ID(str(customer.id)),

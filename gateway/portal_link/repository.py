@@ -1,19 +1,14 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gateway.kit.repository import CompanyScopedRepository
 from gateway.models import PortalRevocation
 
 
-class PortalRevocationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, revocation: PortalRevocation) -> None:
-        self.session.add(revocation)
-        await self.session.flush()
+class PortalRevocationRepository(CompanyScopedRepository[PortalRevocation]):
+    model = PortalRevocation
 
     async def revoked_before(self, company_id: str, customer_uid: str) -> int | None:
         """The latest revocation's cut-off for this customer, if any."""

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +25,7 @@ log = logging.getLogger("gateway.portal_link")
 @dataclass(frozen=True, slots=True)
 class IssuedPortalLink:
     company_id: str
-    customer: Customer | CustomerRecord
+    customer: CustomerRecord
     url: str
     expires_at: datetime
     link: SignedLink
@@ -49,18 +50,22 @@ def check_expires_in(expires_in: int, *, allow_expired: bool) -> None:
 
 
 class PortalLinkService:
+    """Signs and revokes portal links. Issuing reads through the engine alone, outside
+    any session (CustomerLookup); `sessions` gives the request's session to a revocation,
+    which writes."""
+
     def __init__(
         self,
-        session: AsyncSession | None,
+        sessions: Callable[[], AsyncSession],
         clock: Clock,
         signer: PortalLinkSigner,
         store: Store,
         keys: Keys,
         base_url: str,
         skew_seconds: int,
-        engine: AsyncEngine | None = None,
+        engine: AsyncEngine,
     ) -> None:
-        self.session = session
+        self.sessions = sessions
         self.engine = engine
         self.clock = clock
         self.signer = signer
@@ -68,11 +73,6 @@ class PortalLinkService:
         self.keys = keys
         self.base_url = base_url
         self.skew_seconds = skew_seconds
-
-    def _session(self) -> AsyncSession:
-        if self.session is None:
-            raise RuntimeError("this operation needs a database session")
-        return self.session
 
     async def issue(
         self, company_id: str, customer_ref: str, *, expires_in: int | None = None,
@@ -87,19 +87,11 @@ class PortalLinkService:
         page's expired screen, so only `allow_expired` (outside production) makes one."""
         if expires_in is not None:
             check_expires_in(expires_in, allow_expired=allow_expired)
-        customer: Customer | CustomerRecord
-        company: Company | CompanyOrigin
-        if self.engine is not None:
-            # The hot path: one statement outside any session (customer/repository.py).
-            found = await CustomerLookup(self.engine).get_with_company(
-                company_id, *parse_customer_ref(customer_ref))
-            if found is None:
-                raise NotFound("No such customer.")
-            customer, company = found
-        else:
-            customer, company = await CustomerService(self._session(), self.clock).get_with_company(
-                company_id, customer_ref
-            )
+        found = await CustomerLookup(self.engine).get_with_company(
+            company_id, *parse_customer_ref(customer_ref))
+        if found is None:
+            raise NotFound("No such customer.")
+        customer, company = found
         link = self.signer.issue(company.id, customer.uid,
                                  LINK_TTL_SECONDS if expires_in is None else expires_in)
         url = f"{portal_origin(company, self.base_url)}/billing?{link.query()}"
@@ -109,9 +101,9 @@ class PortalLinkService:
                      source: Source = Source.merchant_api) -> tuple[Customer, int]:
         """Kill every link issued for the customer up to this whole second.
 
-        The database row is the durable record and is committed by the caller; Redis
-        gets a copy for fast checks, kept until every covered link has expired."""
-        session = self._session()
+        The database row is the durable record, committed here before Redis gets a
+        copy for fast checks, kept until every covered link has expired."""
+        session = self.sessions()
         customer = await CustomerService(session, self.clock).get(company_id, customer_ref)
         cutoff = int(self.clock.timestamp())
         await PortalRevocationRepository(session).add(

@@ -7,15 +7,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.auth import dashboard_session, require_csrf, session_service
 from gateway.dashboard.passwords import Passwords
 from gateway.dashboard.repository import MembershipRepository, UserRepository
 from gateway.dashboard.service import SignInService
 from gateway.dashboard.sessions import SESSION_COOKIE
 from gateway.errors import BadRequest, Unauthenticated, UnsupportedMediaType
-from gateway.graphql.view import read_json_body
+from gateway.kit.jsonbody import read_json_body
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
 from gateway.kit.net import client_ip
+from gateway.principal import Caller, require_csrf, session_service
 from gateway.state import State
 
 # An email and a password fit in far less; a larger body is refused before parsing.
@@ -78,7 +78,7 @@ async def current_session(request: Request) -> Response:
     """Who is signed in, their teams, and the CSRF token (for a page reloaded after
     sign-in: the cookie is HttpOnly, so scripts cannot read the session itself)."""
     state: State = request.app.state.gateway
-    session = await dashboard_session(state, request)
+    session = await Caller(request, state).signed_in()
     async with state.session_factory() as db:
         user = await UserRepository(db).get(session.user_id)
         if user is None:

@@ -7,12 +7,11 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.auth import authenticate_api_key, authenticate_link_issuer
 from gateway.kit.jsonresp import NO_STORE, JSONResponse
-from gateway.kit.net import client_ip
 from gateway.kit.time import iso_ms
 from gateway.portal_link.service import IssuedPortalLink
-from gateway.portal_link.usecases import LinkPrincipal, issue_portal_link
+from gateway.portal_link.usecases import issue_portal_link
+from gateway.principal import Caller
 from gateway.state import State
 from gateway.store import RateDecision
 
@@ -45,14 +44,6 @@ def portal_link_response(issued: IssuedPortalLink, decision: RateDecision | None
 
 async def create_portal_link(request: Request) -> Response:
     state: State = request.app.state.gateway
-    ip = client_ip(request, state.settings.trusted_proxies)
-    fast = await authenticate_link_issuer(state, request, ip)
-    if fast is None:
-        principal = await authenticate_api_key(state, request, ip)
-        issuer = LinkPrincipal(principal.company_id, principal.rate_key)
-    else:
-        principal, decision = fast
-        issuer = LinkPrincipal(principal.company_id, principal.rate_key, True, decision)
+    issuer = await Caller(request, state).link_issuer(key_only=True)
     issued, decision = await issue_portal_link(state, issuer, request.path_params["customer_id"])
     return portal_link_response(issued, decision)
-

@@ -13,7 +13,7 @@ from gateway.errors import BadRequest, Forbidden, NotFound, SubscriptionStateCon
 from gateway.kit import validate
 from gateway.kit.amounts import amount_and_currency
 from gateway.kit.ids import new_uuid, parse_uuid
-from gateway.kit.match import CustomerMatch
+from gateway.kit.match import CustomerMatch, customer_match
 from gateway.kit.money import format_amount
 from gateway.kit.time import Clock, iso_ms
 from gateway.models import Subscription
@@ -142,10 +142,8 @@ class SubscriptionService:
         client_id = meta.get("clientId")
         if client_id is not None and not isinstance(client_id, str):
             raise BadRequest("metadata.clientId must be a string.")
-        match_email = validate.email(email) if email else None
-        match_client = validate.client_id(client_id)
-        if match_email is None and match_client is None:
-            raise BadRequest("Give an email or metadata.clientId so the subscription reaches its customer.")
+        match_email, match_client = customer_match(email, client_id, client_field="metadata.clientId",
+                                                   record="subscription")
         value, code = amount_and_currency(amount, currency)
         now = self.clock.now()
         subscription = Subscription(
@@ -164,9 +162,6 @@ class SubscriptionService:
             updated_at=now,
         )
         return await self.repo.add(subscription)
-
-    async def list_for_customer(self, company_id: str, match: CustomerMatch) -> list[Subscription]:
-        return await self.repo.list_for_customer(company_id, match, MAX_LISTED)
 
     async def apply(
         self, company_id: str, match: CustomerMatch, subscription_id: str, action: Action,

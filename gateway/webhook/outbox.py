@@ -70,7 +70,7 @@ def _insert(session: AsyncSession, model: type) -> Any:
 async def fan_out(session: AsyncSession, now: datetime, limit: int = FAN_OUT_BATCH) -> int:
     """Dispatches up to `limit` events; returns how many. The caller commits."""
     pending = (
-        select(col(Event.id), col(Event.company_id), col(Event.type))
+        select(col(Event.id), col(Event.company_id), col(Event.type), col(Event.created_at))
         .where(col(Event.dispatched_at).is_(None))
         .order_by(col(Event.id)).limit(limit)
         .with_for_update(skip_locked=True)
@@ -81,19 +81,22 @@ async def fan_out(session: AsyncSession, now: datetime, limit: int = FAN_OUT_BAT
     companies = {row.company_id for row in events}
     endpoints = (await session.execute(
         select(col(WebhookEndpoint.id), col(WebhookEndpoint.company_id),
-               col(WebhookEndpoint.event_types))
+               col(WebhookEndpoint.event_types), col(WebhookEndpoint.created_at))
         .where(col(WebhookEndpoint.company_id).in_(companies), col(WebhookEndpoint.enabled))
     )).all()
-    by_company: dict[str, list[tuple[uuid.UUID, list[str]]]] = {}
+    by_company: dict[str, list[tuple[uuid.UUID, list[str], datetime]]] = {}
     for endpoint in endpoints:
-        by_company.setdefault(endpoint.company_id, []).append((endpoint.id, endpoint.event_types))
+        by_company.setdefault(endpoint.company_id, []).append(
+            (endpoint.id, endpoint.event_types, endpoint.created_at))
+    # An endpoint hears of events from its creation on, not of older ones that the
+    # worker had not fanned out yet.
     rows = [
         {"id": uuid.uuid4(), "company_id": event.company_id, "event_id": event.id,
          "endpoint_id": endpoint_id, "status": "pending", "attempts": 0,
          "next_attempt_at": now, "created_at": now, "updated_at": now}
         for event in events
-        for endpoint_id, types in by_company.get(event.company_id, [])
-        if not types or event.type in types
+        for endpoint_id, types, since in by_company.get(event.company_id, [])
+        if (not types or event.type in types) and since <= event.created_at
     ]
     if rows:
         statement = _insert(session, WebhookDelivery)

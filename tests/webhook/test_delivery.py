@@ -97,6 +97,19 @@ class TestEveryChangeArrivesSigned:
         assert recv_a.requests == []
         assert [json.loads(r.body)["companyId"] for r in recv_b.requests] == [b.company.id]
 
+    async def test_an_endpoint_hears_nothing_from_before_its_creation(
+        self, tenant: Tenant
+    ) -> None:
+        async with receiver() as recv, worker_for(tenant.gw) as worker:
+            await tenant.portal('mutation { updatePortalDisplayName(name: "Before") { name } }')
+            tenant.gw.clock.advance(1)
+            await create_endpoint(tenant, recv.url)
+            await tenant.portal('mutation { updatePortalDisplayName(name: "After") { name } }')
+            await worker.drain()
+
+        names = [json.loads(r.body)["data"]["object"]["name"] for r in recv.requests]
+        assert names == ["After"]
+
     async def test_a_disabled_endpoint_gets_nothing(self, tenant: Tenant) -> None:
         async with receiver() as recv, worker_for(tenant.gw) as worker:
             endpoint_id, _ = await create_endpoint(tenant, recv.url)
