@@ -129,7 +129,8 @@ def create_app(
 ) -> Starlette:
     settings = settings or load_settings()
     clock = clock or SystemClock()
-    schema = create_schema(introspection=settings.introspection_enabled)
+    schema = create_schema(introspection=settings.introspection_enabled,
+                           fast_path=settings.graphql_fast_path)
     graphql = GraphQLEndpoint(schema)
 
     @asynccontextmanager

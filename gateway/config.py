@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     metrics_enabled: bool = True
+    # The gateway's own GraphQL execution (gateway/graphql/schema.py); false runs
+    # stock Strawberry execution. The limits and pre-checks apply either way.
+    graphql_fast_path: bool = True
     # Bearer token for /metrics (docs/operations.md). Without one, /metrics is served
     # only outside production.
     metrics_token: str | None = None

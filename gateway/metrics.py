@@ -12,7 +12,8 @@ worker reports the sum. `gateway serve` empties that directory when it starts.
 
 Label values are bounded: route templates (not paths), GraphQL root field names
 that validated against the schema (not client-chosen operation names), status
-codes, and fixed outcome names."""
+codes, and fixed outcome names. The GraphQL label is set by the GraphQL guard
+(gateway/graphql/guard.py) under OPERATION_SCOPE_KEY."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from graphql import DocumentNode, FieldNode, OperationDefinitionNode
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -124,28 +124,6 @@ def metrics_endpoint(token: str | None) -> Callable[[Request], Awaitable[Respons
         return Response(body, media_type=CONTENT_TYPE_LATEST, headers=NO_STORE)
 
     return endpoint
-
-
-def operation_label(document: DocumentNode, operation_name: str | None) -> str:
-    """Names an executed GraphQL operation for the metrics middleware: its type and
-    first root field (`mutation createPortalLink`), plus `+` when it selects more.
-    Set in the request's scope under OPERATION_SCOPE_KEY (graphql/schema.py), once
-    computed per document and operation name."""
-    names: list[str] = []
-    kind = "query"
-    for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode) and (
-            operation_name is None
-            or (definition.name is not None and definition.name.value == operation_name)
-        ):
-            kind = definition.operation.value
-            names = [s.name.value for s in definition.selection_set.selections
-                     if isinstance(s, FieldNode) and s.name.value != "__typename"]
-            break
-    label = f"{kind} {names[0]}" if names else kind
-    if len(set(names)) > 1:
-        label += "+"
-    return label
 
 
 class RequestMetrics:

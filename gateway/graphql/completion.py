@@ -9,7 +9,7 @@ request's CPU time in the profile, more than the database and Redis calls togeth
 
 A *plain* field is a Strawberry "basic" field (no resolver, no extension, no
 arguments: its value is the source's attribute, read with the field's own default
-resolver, exactly as Strawberry's `_get_basic_result` reads it) whose type is a leaf,
+resolver, exactly as Strawberry's basic-field resolver reads it) whose type is a leaf,
 an object type without `is_type_of`, or a list of those. When every field of a
 selection is plain (recursively, and with no directive, no fragment on another type
 and no response key selected twice), the selection gets a plan: a tuple of entries
@@ -29,7 +29,6 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from types import CoroutineType
 from typing import Any
 
 from graphql import (
@@ -46,11 +45,11 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
-    VariableNode,
     is_leaf_type,
 )
-from graphql.execution.values import get_argument_values
 from strawberry.types.field import StrawberryField
+
+from gateway.graphql.internals import BASIC_RESOLVER_NAME
 
 NOT_PLAIN: Any = object()
 
@@ -205,52 +204,14 @@ def _compile_field(object_type: GraphQLObjectType, node: FieldNode,
     field_def: GraphQLField | None = object_type.fields.get(name)
     if field_def is None or node.directives:
         raise _NotPlain
-    if getattr(field_def.resolve, "gateway_direct", False):
-        return _compile_direct(field_def, node, key, fragments)
     if field_def.args or node.arguments:
         raise _NotPlain
     definition = (field_def.extensions or {}).get(_DEFINITION)
     if not (isinstance(definition, StrawberryField) and definition.is_basic_field
-            and getattr(field_def.resolve, "__name__", "") == "_get_basic_result"):
+            and getattr(field_def.resolve, "__name__", "") == BASIC_RESOLVER_NAME):
         raise _NotPlain
     kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments)
     return key, definition.default_resolver, definition.python_name, kind, payload, nullable
-
-
-# What a direct resolver's call returns when graphql-core must run the field instead:
-# an exception value, which `_one` answers with NOT_PLAIN.
-_RUN_USUAL_WAY = Exception("run by graphql-core")
-
-
-def _compile_direct(field_def: GraphQLField, node: FieldNode, key: str,
-                    fragments: Mapping[str, FragmentDefinitionNode]) -> Entry:
-    """A field whose resolver direct.py calls directly (synchronous, built-in scalar
-    arguments), selected with literal arguments only: called with them, once per
-    source, and its value completed like any other. Should the call raise or return
-    an awaitable, the field is left to graphql-core, which calls the resolver again
-    (such a resolver only reads) and reports what happens as before."""
-    if any(isinstance(argument.value, VariableNode) for argument in node.arguments or ()):
-        raise _NotPlain  # the values would come from the request's variables
-    try:
-        kwargs = get_argument_values(field_def, node)
-    except Exception:
-        raise _NotPlain from None
-    resolve = field_def.resolve
-    if resolve is None:
-        raise _NotPlain
-
-    def call(source: Any, _attribute: str) -> Any:
-        try:
-            value = resolve(source, None, **kwargs)
-        except Exception:
-            return _RUN_USUAL_WAY
-        if isinstance(value, CoroutineType):
-            value.close()  # graphql-core's call makes its own
-            return _RUN_USUAL_WAY
-        return value
-
-    kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments)
-    return key, call, key, kind, payload, nullable
 
 
 def _fields(object_type: GraphQLObjectType, selection_set: SelectionSetNode,

@@ -9,19 +9,16 @@ is already counted by the `first` of the field that returned the connection."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLSchema,
-    InlineFragmentNode,
     IntValueNode,
     NullValueNode,
     OperationDefinitionNode,
@@ -30,6 +27,7 @@ from graphql import (
 )
 
 from gateway.errors import BadRequest, GatewayError
+from gateway.graphql.analysis import Fragments, fragments_of, walk_fields
 
 MAX_COST = 5_000
 MAX_PAGE = 100
@@ -51,29 +49,12 @@ def _unwrap(type_: Any) -> tuple[Any, bool]:
 
 
 class _Coster:
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
+    def __init__(self, schema: GraphQLSchema, fragments: Fragments,
                  variables: dict[str, Any]) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
         self.reads_variables = False  # whether the cost depends on the variables
-
-    def _fields(self, selection_set: SelectionSetNode, parent: Any,
-                seen: frozenset[str]) -> Iterator[tuple[FieldNode, Any]]:
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                yield selection, parent
-            elif isinstance(selection, InlineFragmentNode):
-                scope = (self.schema.get_type(selection.type_condition.name.value)
-                         if selection.type_condition else parent)
-                yield from self._fields(selection.selection_set, scope, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.fragments.get(name)
-                if fragment is None or name in seen:
-                    continue
-                scope = self.schema.get_type(fragment.type_condition.name.value)
-                yield from self._fields(fragment.selection_set, scope, seen | {name})
 
     def _first(self, node: FieldNode, definition: GraphQLField) -> int | None:
         arg = definition.args.get("first")
@@ -90,12 +71,12 @@ class _Coster:
             raise BadRequest(f"first must be between 1 and {MAX_PAGE}.")
         return value
 
-    def cost(self, selection_set: SelectionSetNode | None, parent: Any,
-             seen: frozenset[str] = frozenset()) -> int:
+    def cost(self, selection_set: SelectionSetNode | None, parent: Any) -> int:
         if selection_set is None:
             return 0
         total = 0
-        for node, scope in self._fields(selection_set, parent, seen):
+        for node, condition in walk_fields(selection_set, self.fragments):
+            scope = self.schema.get_type(condition) if condition is not None else parent
             name = node.name.value
             if name.startswith("__"):
                 total += 1  # introspection: fixed size, served only where enabled
@@ -113,35 +94,30 @@ class _Coster:
                 factor = LIST_ESTIMATE
             else:
                 factor = 1
-            total += 1 + factor * self.cost(node.selection_set, child_type, seen)
+            total += 1 + factor * self.cost(node.selection_set, child_type)
         return total
 
 
-def operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | None,
+def operation_cost(schema: GraphQLSchema, document: DocumentNode,
+                   operation: OperationDefinitionNode,
                    variables: dict[str, Any] | None) -> tuple[int, bool]:
     """The cost, and whether it depends on the variables (if not, it is the document's)."""
-    fragments = {d.name.value: d for d in document.definitions
-                 if isinstance(d, FragmentDefinitionNode)}
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [op for op in operations if op.name and op.name.value == operation_name]
-    if len(operations) != 1:
-        return 0, False  # execution reports the missing or ambiguous operation itself
-    operation = operations[0]
     root = schema.get_root_type(operation.operation)
-    coster = _Coster(schema, fragments, variables or {})
+    coster = _Coster(schema, fragments_of(document), variables or {})
     return coster.cost(operation.selection_set, root), coster.reads_variables
 
 
-def cost_error(schema: GraphQLSchema, document: Any, operation_name: str | None,
-               variables: dict[str, Any] | None, known: dict[str | None, Any]) -> GraphQLError | None:
+def cost_error(schema: GraphQLSchema, document: DocumentNode,
+               operation: OperationDefinitionNode, variables: dict[str, Any] | None,
+               known: dict[str | None, Any]) -> GraphQLError | None:
     """The error refusing an operation whose cost exceeds MAX_COST, or whose `first` is
     out of range; None to run it. `known` holds the costs that need no variables, by
     operation name (the prepared document's), so a known document is costed once."""
-    if known.get(operation_name) is not None:
+    name = operation.name.value if operation.name else None
+    if known.get(name) is not None:
         return None
     try:
-        cost, reads_variables = operation_cost(schema, document, operation_name, variables)
+        cost, reads_variables = operation_cost(schema, document, operation, variables)
         if cost > MAX_COST:
             raise QueryTooComplex(
                 f"The query costs {cost}, more than the limit of {MAX_COST}. "
@@ -151,5 +127,5 @@ def cost_error(schema: GraphQLSchema, document: Any, operation_name: str | None,
             "The operation's arguments are invalid.")
         return GraphQLError(error.message, original_error=error)
     if not reads_variables:
-        known[operation_name] = cost
+        known[name] = cost
     return None

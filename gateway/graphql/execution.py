@@ -1,23 +1,29 @@
-"""Root query fields run one after another; plain fields complete without the
-per-field machinery.
+"""Execution contexts: root query fields one after another (both modes), and plain
+fields completed without the per-field machinery (the fast path only).
 
 A request's resolvers share one AsyncSession (built once in the Context), and an
 AsyncSession allows one operation at a time: two root query fields that both reach
 the database, run concurrently as graphql-core does by default, fail with "This
 session is provisioning a new connection; concurrent operations are not permitted".
-Mutation fields are serial by the spec already; this makes query root fields serial
-too. Nested fields keep graphql-core's default.
+Mutation fields are serial by the spec already; SerialRootExecutionContext makes
+query root fields serial too, with GRAPHQL_FAST_PATH on or off. Nested fields keep
+graphql-core's default.
 
-Most fields of a response are attributes of a Strawberry type read as they are (no
-resolver, no permission, no extension: Strawberry's "basic" fields): the portal
-query has about 200 of them. graphql-core still builds a resolve info, checks for
-awaitables and walks complete_value for each (a third of the portal query's CPU in
-the profile). Such a field, and a whole selection made of them, is completed in one
-pass by a plan made once per document (completion.py): the value read with the
-resolver Strawberry would call and serialized by the same scalar. Any case off that
-path (a null in a non-null position, an awaitable, an exception, a value the scalar
-does not serialize) is executed again the normal way, which is safe since reading
-an attribute has no effect, and which reports the error exactly as before."""
+FastExecutionContext (GRAPHQL_FAST_PATH on): most fields of a response are
+attributes of a Strawberry type read as they are (no resolver, no permission, no
+extension: Strawberry's "basic" fields): the portal query has about 200 of them.
+graphql-core still builds a resolve info, checks for awaitables and walks
+complete_value for each (a third of the portal query's CPU in the profile). Such a
+field, and a whole selection made of them, is completed in one pass by a plan made
+once per document (completion.py): the value read with the resolver Strawberry would
+call and serialized by the same scalar. Any case off that path (a null in a non-null
+position, an awaitable, an exception, a value the scalar does not serialize) is
+executed again the normal way, which is safe since reading an attribute has no
+effect, and which reports the error exactly as before.
+
+The plans hold field nodes of the document, so they are kept on the document's own
+cache entry (documents.Prepared.plans, passed in as `plans`) and leave the memory
+with it; an executor given no plans keeps them for its own execution only."""
 
 from __future__ import annotations
 
@@ -33,23 +39,26 @@ from gateway.graphql import completion
 
 _NOT_PLAIN = completion.NOT_PLAIN
 
-# Plans made once and used by every request, keyed by the ids of a type and a field
-# node of a cached document. An entry holds that type and node, so their ids cannot
-# be reused while it lives; cleared when full, so unique documents cannot grow it.
-_PLANS_MAX = 4_096
-# (return type, node) -> the node's completion plan (completion.py) or None.
-_value_plans: dict[tuple[int, int], tuple[Any, Any, tuple[int, Any, bool] | None]] = {}
-# (parent type, node) -> the plain field's entry (completion.compile_field) or None.
-_field_plans: dict[tuple[int, int], tuple[Any, Any, completion.Entry | None]] = {}
-
-
-def _remember(plans: dict[tuple[int, int], Any], key: tuple[int, int], value: Any) -> None:
-    if len(plans) >= _PLANS_MAX:
-        plans.clear()
-    plans[key] = value
-
 
 class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def execute_fields(self, parent_type: Any, source_value: Any, path: Any,
+                       grouped_field_set: Any, *args: Any) -> AwaitableOrValue[dict[str, Any]]:
+        if path is None:
+            return self.execute_fields_serially(parent_type, source_value, path,
+                                                grouped_field_set, *args)
+        return super().execute_fields(parent_type, source_value, path, grouped_field_set,
+                                      *args)
+
+
+class FastExecutionContext(SerialRootExecutionContext):
+    def __init__(self, *args: Any, plans: dict[Any, Any] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # (kind, id of the parent or return type, id of the field node) -> plan. The
+        # types live as long as the schema and the nodes as long as the plans' owner
+        # (the document's cache entry, or this execution), so no id is reused meanwhile.
+        self.shared_plans: dict[Any, Any] = {} if plans is None else plans
+
     _plans: dict[tuple[str, int], tuple[Any, list[tuple[str, Any, Any]]]]
 
     def _plan(self, parent_type: Any, grouped_field_set: Any
@@ -74,13 +83,12 @@ class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if len(details) != 1 or details[0].fragment_variable_values is not None:
             return None
         node = details[0].node
-        key = (id(parent_type), id(node))
-        found = _field_plans.get(key)
-        if found is None:
-            found = (parent_type, node,
-                     completion.compile_field(parent_type, node, self.fragment_definitions))
-            _remember(_field_plans, key, found)
-        return found[2]
+        key = ("field", id(parent_type), id(node))
+        plans = self.shared_plans
+        if key not in plans:
+            plans[key] = completion.compile_field(parent_type, node, self.fragment_definitions)
+        entry: completion.Entry | None = plans[key]
+        return entry
 
     def complete_value(self, return_type: Any, field_details_list: Any, info: Any,
                        path: Any, result: Any, *args: Any) -> AwaitableOrValue[Any]:
@@ -89,15 +97,15 @@ class SerialRootExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if len(field_details_list) == 1:
             details = field_details_list[0]
             node = details.node
-            key = (id(return_type), id(node))
-            found = _value_plans.get(key)
-            if found is None:
-                plan = (completion.compile_value(return_type, node, self.fragment_definitions)
-                        if details.fragment_variable_values is None and node.selection_set
-                        else None)
-                found = (return_type, node, plan)
-                _remember(_value_plans, key, found)
-            plan = found[2]
+            key = ("value", id(return_type), id(node))
+            plans = self.shared_plans
+            if key in plans:
+                plan = plans[key]
+            else:
+                plan = plans[key] = (
+                    completion.compile_value(return_type, node, self.fragment_definitions)
+                    if details.fragment_variable_values is None and node.selection_set
+                    else None)
             if plan is not None and details.fragment_variable_values is None:
                 value = completion.complete_value(plan, result, self.is_awaitable)
                 if value is not _NOT_PLAIN:

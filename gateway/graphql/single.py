@@ -8,14 +8,14 @@ tables, incremental-delivery state, async helpers), collects the root fields, ru
 them through a reducer of futures and builds an incremental response: in the
 profile, more CPU than the field's own completion.
 
-`SingleField.run` does what the spec asks for this shape and no more: coerce the
-variables, coerce the field's arguments, call the field's resolver (Strawberry's,
+`SingleField.run` does what the spec asks for this shape and no more (the guard has
+coerced the variables): coerce the field's arguments, call the field's resolver (Strawberry's,
 so its argument conversion, Info and permission machinery are unchanged) with the
 resolve info Strawberry's own execution context builds, and complete the value with
 the field's plan (completion.py). An error from the resolver is located on the field
 exactly as graphql-core locates it; a null or an error in a non-null root field makes
-`data` null. Anything unusual before the resolver runs (variables or arguments that
-do not coerce) returns None, and the caller runs the operation the usual way, which
+`data` null. Anything unusual before the resolver runs (arguments that do not
+coerce) returns None, and the caller runs the operation the usual way, which
 reports it; a value the plan cannot complete is completed by graphql-core's own
 executor, so its errors read as before. A test compares the answers with
 Strawberry's for each of these cases."""
@@ -36,17 +36,15 @@ from graphql import (
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    get_argument_values,
     located_error,
 )
-from graphql.execution.collect_fields import FieldDetails
-from graphql.execution.values import get_argument_values, get_variable_values
 from graphql.pyutils import Path
-from strawberry.schema.schema import _OperationContextAwareGraphQLResolveInfo
 from strawberry.types import ExecutionResult
 
 from gateway.graphql import completion
-
-MAX_COERCION_ERRORS = 50  # graphql-core's default
+from gateway.graphql.analysis import fragments_of
+from gateway.graphql.internals import FieldDetails, resolve_info
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +59,13 @@ class SingleField:
 
     @classmethod
     def plan_for(cls, schema: GraphQLSchema, document: DocumentNode,
-                 operation_name: str | None) -> SingleField | None:
+                 operation: OperationDefinitionNode) -> SingleField | None:
         """The plan when the operation has this shape, else None (computed once per
-        prepared document and operation name)."""
-        operation: OperationDefinitionNode | None = None
-        fragments: dict[str, FragmentDefinitionNode] = {}
-        for definition in document.definitions:
-            if isinstance(definition, FragmentDefinitionNode):
-                fragments[definition.name.value] = definition
-            elif isinstance(definition, OperationDefinitionNode) and (
-                    operation_name is None or (definition.name is not None
-                                               and definition.name.value == operation_name)):
-                operation = definition
-        if operation is None or operation.directives or any(
+        prepared document and operation)."""
+        if operation.directives or any(
                 variable.directives for variable in operation.variable_definitions or ()):
             return None
+        fragments = fragments_of(document)
         root_type = (schema.mutation_type if operation.operation is OperationType.MUTATION
                      else schema.query_type if operation.operation is OperationType.QUERY
                      else None)
@@ -94,26 +84,24 @@ class SingleField:
         key = node.alias.value if node.alias else node.name.value
         return cls(operation, root_type, field_def, node, key, fragments, plan)
 
-    async def run(self, schema: Any, document: DocumentNode, variables: dict[str, Any] | None,
-                  context: Any, root_value: Any, is_awaitable: Any,
+    async def run(self, schema: GraphQLSchema, document: DocumentNode,
+                  variables: dict[str, Any] | None, coerced: Any, context: Any, root_value: Any, is_awaitable: Any,
                   execution_context_class: Any,
                   operation_extensions: dict[str, Any] | None) -> ExecutionResult | None:
-        graphql_schema: GraphQLSchema = schema._schema
-        coerced = get_variable_values(graphql_schema, self.operation.variable_definitions or (),
-                                      variables or {}, max_errors=MAX_COERCION_ERRORS)
-        if isinstance(coerced, list):
-            return None  # the usual path reports the variables' errors
+        """`coerced`: the `variables` as the guard coerced them for the operation."""
         try:
             args = (get_argument_values(self.field_def, self.node, coerced)
                     if self.field_def.args or self.node.arguments else {})
         except GraphQLError:
             return None  # nothing has run yet: the usual path reports it
         path = Path(None, self.key, self.root_type.name)
-        info = _OperationContextAwareGraphQLResolveInfo(
-            self.node.name.value, [self.node], self.field_def.type, self.root_type, path,
-            graphql_schema, self.fragments, root_value, self.operation, coerced.coerced,
-            context, is_awaitable, None, None,
-            operation_extensions)  # type: ignore[arg-type] # None, as Strawberry passes it
+        info = resolve_info(
+            field_name=self.node.name.value, field_nodes=[self.node],
+            return_type=self.field_def.type, parent_type=self.root_type, path=path,
+            schema=schema, fragments=self.fragments, root_value=root_value,
+            operation=self.operation, variable_values=coerced.coerced, context=context,
+            is_awaitable=is_awaitable, abort_signal=None, async_helpers=None,
+            operation_extensions=operation_extensions)
         try:
             result = self.field_def.resolve(root_value, info, **args)  # type: ignore[misc]
             if is_awaitable(result):
@@ -123,7 +111,7 @@ class SingleField:
             error = located_error(exc, [self.node], path.as_list())
             return ExecutionResult(data=self._failed(), errors=[error])
         if value is completion.NOT_PLAIN:
-            return await self._complete_usual_way(graphql_schema, document, variables, context,
+            return await self._complete_usual_way(schema, document, variables, context,
                                                   root_value, is_awaitable,
                                                   execution_context_class, info, result)
         return ExecutionResult(data={self.key: value}, errors=None)
@@ -145,7 +133,7 @@ class SingleField:
             schema, document, root_value, context, variables,
             self.operation.name.value if self.operation.name else None,
             is_awaitable=is_awaitable)
-        details = [FieldDetails(self.node, None)]
+        details = [FieldDetails(node=self.node, defer_usage=None)]
         data: dict[str, Any] | None
         try:
             value = executor.complete_value(self.field_def.type, details, info, info.path,

@@ -96,7 +96,9 @@ class GraphQLEndpoint:
                 operation_name=operation_name,
                 allowed_operation_types=allowed,
             )
-        except Exception as exc:  # Strawberry raises for a mutation over GET and the like
+        except GatewayError as exc:  # the guard refuses a subscription, a mutation over GET
+            return error_response(exc)
+        except Exception as exc:  # Strawberry raises for a missing query
             return error_response(BadRequest(str(exc) or "The operation cannot be executed."))
         finally:
             await context.close()

@@ -3,8 +3,9 @@ from __future__ import annotations
 import strawberry
 
 from gateway.db import one_connection
+from gateway.graphql.analysis import selected_subfields
 from gateway.graphql.context import Info
-from gateway.portal.reads import PortalReads, selected_needs
+from gateway.portal.reads import LOOKAHEAD_FIELDS, PortalReads, selected_needs
 from gateway.portal.types import Portal
 from gateway.rate_limit.limiter import PortalBudget
 
@@ -23,5 +24,5 @@ class PortalQuery:
             access = await ctx.portal(PortalBudget.read)
             reads = PortalReads(ctx.get_session, ctx.state.engine, ctx.state.clock, access)
             # The lists the query selects, in one statement, before their fields resolve.
-            await reads.read_ahead(selected_needs(info._raw_info))
+            await reads.read_ahead(selected_needs(selected_subfields(info, LOOKAHEAD_FIELDS)))
         return Portal.build(access, reads)

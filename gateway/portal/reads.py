@@ -1,8 +1,9 @@
 """The portal's list fields, read before they are resolved.
 
-The `portal` resolver looks ahead at its own selection (`selected_needs`): which of
-`payments` (with its page arguments), `paymentLinks` and `subscriptions` the query
-asks for, through aliases and fragments. It reads them all at once, with one
+The `portal` resolver looks ahead at its own selection (`selected_needs`, given the
+selected subfields by the GraphQL layer): which of `payments` (with its page
+arguments), `paymentLinks` and `subscriptions` the query asks for, through aliases
+and fragments. It reads them all at once, with one
 statement (PortalRepository.lists; a second page of payments under another alias
 costs one more), and the list fields then resolve synchronously from what was read.
 
@@ -18,20 +19,9 @@ are not evaluated here) costs a read and nothing else."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLObjectType,
-    GraphQLResolveInfo,
-    InlineFragmentNode,
-    SelectionSetNode,
-    get_named_type,
-)
-from graphql.execution.values import VariableValues, get_argument_values
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gateway.kit.cursor import check_page_size, decode_cursor
@@ -59,53 +49,29 @@ def payments_page(first: int, after: str | None) -> PaymentsPage:
     return PaymentsPage(check_page_size(first) + 1, decode_cursor(after) if after else None)
 
 
-def selected_needs(info: GraphQLResolveInfo[Any]) -> list[Need]:
-    """The lists the `portal` field's selection asks for, in order, each once."""
-    portal_type = get_named_type(info.return_type)
-    if not isinstance(portal_type, GraphQLObjectType):
-        raise TypeError("selected_needs serves the portal field")
-    variable_values: Any = info.variable_values
-    if isinstance(variable_values, dict):  # resolve infos carry the coerced values
-        variable_values = VariableValues(sources={}, coerced=variable_values)
+# The portal's subfields the lookahead reads for.
+LOOKAHEAD_FIELDS = frozenset({"payments", *_LIST_FIELDS})
+
+
+def selected_needs(selected: Iterable[tuple[str, Mapping[str, Any] | None]]) -> list[Need]:
+    """The lists the `portal` field's selection asks for, in order, each once:
+    `selected` holds its subfields named in LOOKAHEAD_FIELDS with their arguments
+    (None: arguments that do not coerce)."""
     needs: list[Need] = []
-    payments_field = portal_type.fields["payments"]
-    for node in _subfields(info.field_nodes, info.fragments):
-        name = node.name.value
+    for name, args in selected:
         need: Need
         if name == "payments":
+            if args is None:
+                continue  # the field reports its own error when it resolves
             try:
-                args = get_argument_values(payments_field, node, variable_values)
                 need = payments_page(args["first"], args.get("after"))
-            except Exception:  # noqa: S112 (the field reports its own error when it resolves)
+            except Exception:  # noqa: S112 (likewise)
                 continue
-        elif name in _LIST_FIELDS:
-            need = _LIST_FIELDS[name]
         else:
-            continue
+            need = _LIST_FIELDS[name]
         if need not in needs:
             needs.append(need)
     return needs
-
-
-def _subfields(field_nodes: Sequence[FieldNode],
-               fragments: Mapping[str, FragmentDefinitionNode]) -> Iterator[FieldNode]:
-    seen: set[str] = set()
-
-    def walk(selection_set: SelectionSetNode | None) -> Iterator[FieldNode]:
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode):
-                yield selection
-            elif isinstance(selection, InlineFragmentNode):
-                yield from walk(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = fragments.get(name)
-                if fragment is not None and name not in seen:
-                    seen.add(name)
-                    yield from walk(fragment.selection_set)
-
-    for node in field_nodes:
-        yield from walk(node.selection_set)
 
 
 class PortalReads:

@@ -18,11 +18,9 @@ from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.schema.config import StrawberryConfig
 
-from gateway.graphql import direct
-from gateway.graphql.documents import DocumentCache
-from gateway.graphql.execution import SerialRootExecutionContext
+from gateway.graphql.execution import FastExecutionContext, SerialRootExecutionContext
 from gateway.graphql.scalars import DateTime
-from gateway.graphql.schema import GatewaySchema
+from gateway.graphql.schema import GatewaySchema, PreparedDocuments
 
 
 @strawberry.enum
@@ -52,6 +50,8 @@ class Branch:
     maybe_leaves: list[Leaf | None] | None
     tags: list[str]
     scores: list[int | None]
+    grid: list[list[int | None]]
+    shelves: list[list[Leaf]] | None
 
     @strawberry.field
     def computed(self) -> str:
@@ -84,6 +84,7 @@ def branch(**overrides: Any) -> Branch:
     values: dict[str, Any] = {
         "label": "b", "leaf": leaf(1), "maybe_leaf": None, "leaves": [leaf(i) for i in range(5)],
         "maybe_leaves": [leaf(7), None], "tags": ["x", "y"], "scores": [1, None, 3],
+        "grid": [[1, None], [], [3]], "shelves": [[leaf(1), leaf(2)], []],
     }
     values.update(overrides)
     return Branch(**values)
@@ -122,6 +123,7 @@ SOURCES: dict[str, Any] = {
     "string_as_list": lambda: branch(tags="xy"),
     "null_in_leaf_list": lambda: branch(tags=["x", None]),
     "empty_lists": lambda: branch(leaves=[], maybe_leaves=[], tags=[], scores=[]),
+    "bad_list_of_lists": lambda: branch(grid=[[1], None], shelves=[[leaf(1), None]]),
     "none": lambda: None,
     "raises": lambda: (_ for _ in ()).throw(Boom("resolver failed")),
     "graphql_error": lambda: (_ for _ in ()).throw(GraphQLError("refused here")),
@@ -155,20 +157,21 @@ class Mutation:
         return SOURCES[kind]()
 
 
-def schema(execution_context_class: Any, cls: type[strawberry.Schema] = strawberry.Schema
-           ) -> strawberry.Schema:
+def schema(execution_context_class: Any, cls: type[strawberry.Schema] = strawberry.Schema,
+           extensions: list[Any] | None = None) -> strawberry.Schema:
     return cls(query=Query, mutation=Mutation,
                config=StrawberryConfig(scalar_map={datetime: DateTime}),
-               execution_context_class=execution_context_class)
+               execution_context_class=execution_context_class, extensions=extensions or [])
 
 
-GATEWAY = schema(SerialRootExecutionContext)
+GATEWAY = schema(FastExecutionContext)
 REFERENCE = schema(None)
-# As the product's: prepared documents, single-field operations without graphql-core's
-# executor (graphql/single.py).
+# As the product's, GRAPHQL_FAST_PATH on: prepared documents, the guard, single-field
+# operations without graphql-core's executor (graphql/single.py).
 PREPARED = schema(SerialRootExecutionContext, GatewaySchema)
-PREPARED.documents = DocumentCache(maxsize=64, max_tokens=2_000, max_depth=10, max_aliases=15)  # type: ignore[attr-defined]
-DIRECT = direct.install(PREPARED)
+# GRAPHQL_FAST_PATH off: the guard, then stock Strawberry execution.
+STOCK = schema(SerialRootExecutionContext, GatewaySchema, [PreparedDocuments])
+STOCK.fast_path = False  # type: ignore[attr-defined]
 
 LEAF = "name count ratio flag colour at meta note"
 DOCUMENTS: dict[str, str] = {
@@ -198,6 +201,12 @@ DOCUMENTS: dict[str, str] = {
     "resolver with arguments": "query($k: String!) { branch(kind: $k) { a: pick { name } "
                                "b: pick(n: 3, prefix: \"leaf\") { count } c: pick(n: -1) { name } "
                                "d: pick(n: 2, prefix: null) { at } } }",
+    "lists of lists": "query($k: String!) { branch(kind: $k) { grid shelves { name count } "
+                      "leaf { name } } }",
+    "directives on fragments": "query($k: String!, $on: Boolean!) { branch(kind: $k) { "
+                               "...B @include(if: $on) ... on Branch @skip(if: $on) { tags } "
+                               "leaf { ...L @skip(if: $on) name } } } "
+                               "fragment B on Branch { label } fragment L on Leaf { count }",
     "two mutations": "mutation($k: String!) { a: act(kind: $k) { label } "
                      "b: maybeAct(kind: $k) { tags } }",
 }
@@ -220,13 +229,7 @@ async def test_answers_as_strawberry_does(document: str, kind: Any) -> None:
             expected = await run(REFERENCE, DOCUMENTS[document], kind, on)
             assert await run(GATEWAY, DOCUMENTS[document], kind, on) == expected
             assert await run(PREPARED, DOCUMENTS[document], kind, on) == expected
-
-
-def test_resolvers_of_scalar_arguments_are_called_directly() -> None:
-    """Synchronous, `self` and built-in scalar arguments only: not `later` (async),
-    not `act` (async); the answers above are the reference's either way."""
-    assert sorted(DIRECT) == ["Branch.computed", "Branch.pick", "Mutation.maybeAct",
-                              "Query.branch", "Query.branches", "Query.maybeBranch"]
+            assert await run(STOCK, DOCUMENTS[document], kind, on) == expected
 
 
 async def test_the_reference_sees_the_cases_it_is_meant_to() -> None:
