@@ -349,6 +349,58 @@ def set_branding(
                       for key, value in branding.items()]))
 
 
+@app.command("set-portal-settings")
+def set_portal_settings(
+    company: Annotated[str, typer.Option(help="The company (acct_...).")],
+    pause_enabled: Annotated[bool | None, typer.Option(
+        "--pause-enabled/--no-pause-enabled", help="Offer pause in the portal.")] = None,
+    cancellation_mode: Annotated[str | None, typer.Option(
+        help="IMMEDIATELY or AT_PERIOD_END.")] = None,
+    cancellation_reasons: Annotated[str | None, typer.Option(
+        help="Comma-separated reason codes offered at cancel; \"\" asks for none.")] = None,
+    return_url: Annotated[str | None, typer.Option(
+        help="https:// page the portal links back to.")] = None,
+    new_link_url: Annotated[str | None, typer.Option(
+        help="https:// page where customers get a new link.")] = None,
+    default_locale: Annotated[str | None, typer.Option(help="en, de, fr or es.")] = None,
+    reset: Annotated[list[str] | None, typer.Option(
+        help="A setting to restore to its default (e.g. returnUrl); may be repeated.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set a company's portal settings (options not given stay); with no option, show them."""
+    from gateway.company.portal_settings import JSON_KEYS
+    from gateway.company.service import CompanyService
+    from gateway.errors import BadRequest
+    from gateway.kit.time import SystemClock
+
+    settings = settings_or_exit(as_json)
+    reasons = None if cancellation_reasons is None else [
+        code.strip() for code in cancellation_reasons.split(",") if code.strip()]
+    given = {"pause_enabled": pause_enabled, "cancellation_mode": cancellation_mode,
+             "cancellation_reasons": reasons, "return_url": return_url,
+             "new_link_url": new_link_url, "default_locale": default_locale}
+    changes: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+    names = {key: name for name, key in JSON_KEYS.items()}
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        service = CompanyService(session, SystemClock())
+        for key in reset or ():
+            if key not in names:
+                raise BadRequest(f"--reset takes one of: {', '.join(names)}.", field="reset")
+            changes[names[key]] = None
+        if changes:
+            found = await service.update_portal_settings(company, changes)
+        else:
+            found = await service.portal_settings(company)
+        return found.public()
+
+    portal = run_in_session(settings, as_json, work)
+    emit(as_json, {"ok": True, "companyId": company, "portalSettings": portal},
+         "\n".join([f"Portal settings of {company}:"]
+                   + [f"  {key}: {value if value is not None else '(not set)'}"
+                      for key, value in portal.items()]))
+
+
 @app.command("create-portal-link")
 def create_portal_link(
     company: CompanyOption,

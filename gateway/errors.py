@@ -51,7 +51,12 @@ class Conflict(GatewayError):
 class SubscriptionStateConflict(Conflict):
     code = "SUBSCRIPTION_STATE_CONFLICT"
 
-    def __init__(self, action: str, status: str) -> None:
+    def __init__(self, action: str, status: str, *, cancel_at_period_end: bool = False) -> None:
+        if cancel_at_period_end:  # contract section 11: still `status`, ending at the period end
+            super().__init__(
+                f"A subscription that is {status} and set to cancel at the end of its period "
+                f"cannot be {action}.", currentStatus=status, cancelAtPeriodEnd=True)
+            return
         super().__init__(
             f"A subscription that is {status} cannot be {action}.", currentStatus=status
         )

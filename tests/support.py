@@ -127,6 +127,37 @@ CONTRACT_STATE_TABLE: dict[str, dict[str, str | None]] = {
     "cancelled": {"pause": None, "reactivate": None, "cancel": None},
 }
 
+# Contract section 11 extends the table with the merchant's cancellationMode; a state
+# is (status, cancelAtPeriodEnd), and None is a conflict.
+SubscriptionState = tuple[str, bool]
+_SET_TO_END_IMMEDIATELY: dict[SubscriptionState, dict[str, SubscriptionState | None]] = {
+    # Set to end under AT_PERIOD_END, then the merchant went back to IMMEDIATELY.
+    ("active", True): {"pause": None, "reactivate": ("active", False),
+                       "cancel": ("cancelled", False)},
+    ("trialing", True): {"pause": None, "reactivate": ("trialing", False),
+                         "cancel": ("cancelled", False)},
+}
+CONTRACT_STATE_TABLES: dict[str, dict[SubscriptionState, dict[str, SubscriptionState | None]]] = {
+    "IMMEDIATELY": {
+        **{(status, False): {action: None if after is None else (after, False)
+                             for action, after in row.items()}
+           for status, row in CONTRACT_STATE_TABLE.items()},
+        **_SET_TO_END_IMMEDIATELY,
+    },
+    "AT_PERIOD_END": {
+        ("active", False): {"pause": ("paused", False), "reactivate": None,
+                            "cancel": ("active", True)},
+        ("trialing", False): {"pause": None, "reactivate": None, "cancel": ("trialing", True)},
+        ("past_due", False): {"pause": None, "reactivate": None, "cancel": ("cancelled", False)},
+        ("unpaid", False): {"pause": None, "reactivate": None, "cancel": ("cancelled", False)},
+        ("paused", False): {"pause": None, "reactivate": ("active", False),
+                            "cancel": ("cancelled", False)},
+        ("cancelled", False): {"pause": None, "reactivate": None, "cancel": None},
+        ("active", True): {"pause": None, "reactivate": ("active", False), "cancel": None},
+        ("trialing", True): {"pause": None, "reactivate": ("trialing", False), "cancel": None},
+    },
+}
+
 
 @asynccontextmanager
 async def temporary_database(server_url: str, name: str) -> AsyncIterator[str]:

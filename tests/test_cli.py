@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 from gateway import cli
 from gateway.app import create_app
 from gateway.config import Settings
+from tests.company.test_portal_settings import CHANGED as SETTINGS_CHANGED
+from tests.company.test_portal_settings import DEFAULTS as SETTINGS_DEFAULTS
 from tests.servers import ROOT
 
 
@@ -255,6 +257,44 @@ def test_seed_demo_brands_the_demo_company(env: dict[str, str]) -> None:
     shown = as_json(gateway(["set-branding", "--company", seeded["companyId"], "--json"], env))
     assert shown["branding"]["accentColor"] == "#0f766e"
     assert shown["branding"]["supportEmail"] == "support@example.com"
+
+
+# ---------------------------------------------------------------- set-portal-settings
+
+@pytest.fixture
+def settings_command(env: dict[str, str], request: pytest.FixtureRequest) -> list[str]:
+    company_id = f"acct_{request.node.name[-40:]}"
+    gateway(["create-company", "--name", "Acme", "--id", company_id], env)
+    return ["set-portal-settings", "--company", company_id]
+
+
+def test_cli_sets_then_shows(env: dict[str, str], settings_command: list[str]) -> None:
+    result = as_json(gateway([*settings_command, "--no-pause-enabled", "--cancellation-mode",
+                              "AT_PERIOD_END", "--cancellation-reasons", "too_expensive,unused,other",
+                              "--return-url", SETTINGS_CHANGED["returnUrl"], "--new-link-url",
+                              SETTINGS_CHANGED["newLinkUrl"], "--default-locale", "de", "--json"], env))
+    assert result == {"ok": True, "companyId": settings_command[2], "portalSettings": SETTINGS_CHANGED}
+    shown = gateway(settings_command, env)
+    assert "cancellationMode: AT_PERIOD_END" in shown.stdout
+
+
+def test_cli_reset_restores_a_default_and_empty_reasons_ask_none(
+    env: dict[str, str], settings_command: list[str]
+) -> None:
+    gateway([*settings_command, "--return-url", SETTINGS_CHANGED["returnUrl"]], env)
+    result = as_json(gateway([*settings_command, "--reset", "returnUrl", "--cancellation-reasons", "",
+                              "--json"], env))
+    assert result["portalSettings"] == {**SETTINGS_DEFAULTS, "cancellationReasons": []}
+
+
+def test_cli_refuses_invalid_input_and_changes_nothing(
+    env: dict[str, str], settings_command: list[str]
+) -> None:
+    refused = gateway([*settings_command, "--no-pause-enabled", "--return-url", "http://acme.example",
+                       "--json"], env, check=False)
+    assert refused.returncode == 1
+    assert as_json(refused)["error"]["code"] == "BAD_REQUEST"
+    assert as_json(gateway([*settings_command, "--json"], env))["portalSettings"] == SETTINGS_DEFAULTS
 
 
 # ---------------------------------------------------------------- create-portal-link

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +30,7 @@ class Change:
     subject_id: str
     before: str | None
     after: str | None
+    details: dict[str, Any] | None = None
 
 
 def _clip(value: str | None, length: int) -> str | None:
@@ -76,6 +78,7 @@ class AuditService:
                 client_ip=_clip(actor.client_ip, 64),
                 user_agent=_clip(actor.user_agent, 500),
                 idempotency_key=idempotency_key,
+                details=change.details,
                 created_at=self.clock.now(),
             )
         )

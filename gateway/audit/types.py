@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
 from gateway.customer.types import PageInfo
 from gateway.models import AuditEvent as AuditEventModel
@@ -27,6 +29,9 @@ class AuditEvent:
     idempotency_key: str | None = strawberry.field(
         description="The idempotency key the portal sent with the change, if any."
     )
+    details: JSON | None = strawberry.field(
+        description="What else the change carried: for subscription.cancel, the reason and "
+        "comment the customer gave, and cancelAtPeriodEnd when it ends at the period end.")
     created_at: datetime = strawberry.field(description="When the change was made.")
 
     @classmethod
@@ -36,7 +41,8 @@ class AuditEvent:
             subject_type=row.subject_type, subject_id=row.subject_id,
             state_before=row.state_before, state_after=row.state_after,
             client_ip=row.client_ip, user_agent=row.user_agent,
-            idempotency_key=row.idempotency_key, created_at=row.created_at,
+            idempotency_key=row.idempotency_key, details=cast(Any, row.details),
+            created_at=row.created_at,
         )
 
 

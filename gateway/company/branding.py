@@ -112,25 +112,31 @@ def support_email(value: str) -> str:
 
 
 def support_url(value: str) -> str:
+    return https_url(value, "supportUrl", MAX_SUPPORT_URL, example="help.example.com")
+
+
+def https_url(value: str, field: str, max_length: int, *, example: str) -> str:
+    """An https:// URL a customer is sent to: no other scheme (javascript: above all),
+    no credentials, a real host name."""
     url = value.strip()
     if not url:
-        raise _bad("supportUrl", "must not be empty; send null to remove it.")
-    if len(url) > MAX_SUPPORT_URL:
-        raise _bad("supportUrl", f"is limited to {MAX_SUPPORT_URL} characters.")
+        raise _bad(field, "must not be empty; send null to remove it.")
+    if len(url) > max_length:
+        raise _bad(field, f"is limited to {max_length} characters.")
     if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in url):
-        raise _bad("supportUrl", "must not contain spaces or control characters.")
+        raise _bad(field, "must not contain spaces or control characters.")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise _bad("supportUrl", "is not a valid URL.") from None
+        raise _bad(field, "is not a valid URL.") from None
     if parts.scheme.lower() != "https":
-        raise _bad("supportUrl", "must start with https:// (other schemes are refused).")
+        raise _bad(field, "must start with https:// (other schemes are refused).")
     if parts.username is not None or parts.password is not None:
-        raise _bad("supportUrl", "must not hold a user name or password.")
+        raise _bad(field, "must not hold a user name or password.")
     host = (parts.hostname or "").rstrip(".")
     if _HOST_RE.fullmatch(host) is None or port == 0:
-        raise _bad("supportUrl", "must name a host such as help.example.com.")
+        raise _bad(field, f"must name a host such as {example}.")
     return url
 
 

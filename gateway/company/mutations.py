@@ -4,9 +4,16 @@ import logging
 
 import strawberry
 
+from gateway.company import portal_settings
 from gateway.company.branding import JSON_KEYS
+from gateway.company.queries import CompanyArg
 from gateway.company.service import CompanyService
-from gateway.company.types import PortalBranding, PortalBrandingInput
+from gateway.company.types import (
+    PortalBranding,
+    PortalBrandingInput,
+    PortalSettingsInput,
+    PortalSettingsType,
+)
 from gateway.graphql.context import Info
 
 log = logging.getLogger("gateway.company")
@@ -27,3 +34,19 @@ class CompanyMutation:
         log.info("portal branding changed for %s: %s", principal.company_id,
                  ", ".join(sorted(JSON_KEYS[name] for name in changes)))
         return PortalBranding.from_branding(branding)
+
+    @strawberry.mutation(description="Change what your billing portal offers: omitted fields "
+                         "stay, null restores the default. Invalid input is BAD_REQUEST (with "
+                         "extensions.field) and changes nothing. API key, or a dashboard "
+                         "session with settings.manage on companyId.")
+    async def update_portal_settings(self, info: Info, input: PortalSettingsInput,
+                                     company_id: CompanyArg = None) -> PortalSettingsType:
+        principal = await info.context.link_principal(company_id)
+        session = info.context.session
+        changes = input.changes()
+        settings = await CompanyService(session, info.context.state.clock).update_portal_settings(
+            principal.company_id, changes)
+        await session.commit()
+        log.info("portal settings changed for %s: %s", principal.company_id,
+                 ", ".join(sorted(portal_settings.JSON_KEYS[name] for name in changes)))
+        return PortalSettingsType.from_settings(settings)

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.company import portal_settings
 from gateway.company.branding import Branding, clean_changes
+from gateway.company.portal_settings import PortalSettings
 from gateway.company.repository import CompanyRepository
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.kit.ids import is_company_id, new_company_id
@@ -67,10 +70,29 @@ class CompanyService:
         """Applies `changes` (field name to value; None clears, absent stays). Every value
         is validated before the row is read, so invalid input changes nothing."""
         cleaned = clean_changes(changes)
-        company = await self.repo.get_for_update(company_id)
-        if company is None:
-            raise NotFound("No such company.")
+        company = await self._locked(company_id)
         updated = Branding.from_json(company.branding).updated(cleaned)
         company.branding = updated.to_json()
         await self.repo.session.flush()
         return updated
+
+    async def portal_settings(self, company_id: str) -> PortalSettings:
+        return PortalSettings.from_json((await self.get(company_id)).portal_settings)
+
+    async def update_portal_settings(
+        self, company_id: str, changes: Mapping[str, Any]
+    ) -> PortalSettings:
+        """As update_branding: every value validated before the row is read; None
+        restores a field's default, absent stays."""
+        cleaned = portal_settings.clean_changes(changes)
+        company = await self._locked(company_id)
+        updated = PortalSettings.from_json(company.portal_settings).updated(cleaned)
+        company.portal_settings = updated.to_json()
+        await self.repo.session.flush()
+        return updated
+
+    async def _locked(self, company_id: str) -> Company:
+        company = await self.repo.get_for_update(company_id)
+        if company is None:
+            raise NotFound("No such company.")
+        return company

@@ -86,6 +86,7 @@ class PortalCompanyRecord:
     id: str
     name: str
     branding: dict[str, Any] | None
+    portal_settings: dict[str, Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,8 @@ def _with_company(*company_columns: Any, by: Any) -> Any:
 _ORIGIN = (col(Company.portal_domain), col(Company.portal_domain_verified))
 _BY_UID = _with_company(*_ORIGIN, by=col(Customer.uid))
 _BY_ID = _with_company(*_ORIGIN, by=col(Customer.id))
-_PORTAL = _with_company(col(Company.name), col(Company.branding), by=col(Customer.uid))
+_PORTAL = _with_company(col(Company.name), col(Company.branding), col(Company.portal_settings),
+                        by=col(Customer.uid))
 _ORDER = ("company_id", "ref")
 _DRIVER_BY_UID = driver_sql(_BY_UID, _ORDER)
 _DRIVER_BY_ID = driver_sql(_BY_ID, _ORDER)
@@ -173,11 +175,12 @@ class CustomerLookup:
             customer = CustomerRecord(uuid.UUID(bytes=found[0].bytes), found[1], found[2],
                                       found[3], found[4], found[5], orjson.loads(found[6]),
                                       found[7], found[8])
-            branding = orjson.loads(found[10]) if found[10] is not None else None
-            return customer, PortalCompanyRecord(found[2], found[9], branding)
+            branding, settings = (orjson.loads(found[i]) if found[i] is not None else None
+                                  for i in (10, 11))
+            return customer, PortalCompanyRecord(found[2], found[9], branding, settings)
         async with autocommit(self.engine) as conn:
             result = (await conn.execute(_PORTAL, {"company_id": company_id, "ref": uid})).first()
         if result is None:
             return None
-        return CustomerRecord(*result[:9]), PortalCompanyRecord(result[2], result[9], result[10])
-
+        return CustomerRecord(*result[:9]), PortalCompanyRecord(result[2], result[9], result[10],
+                                                                result[11])

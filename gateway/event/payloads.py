@@ -25,7 +25,7 @@ def customer_object(row: Customer) -> dict[str, Any]:
     }
 
 
-def subscription_object(row: Subscription, customer_id: str) -> dict[str, Any]:
+def subscription_object(row: Subscription, customer_id: str | None) -> dict[str, Any]:
     return {**snapshot(row), "customerId": customer_id}
 
 

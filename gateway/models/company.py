@@ -18,4 +18,6 @@ class Company(SQLModel, table=True):
     portal_domain: str | None = Field(default=None, max_length=253)
     portal_domain_verified: bool = Field(default=False)
     branding: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # company/portal_settings.py: only what differs from the defaults.
+    portal_settings: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(sa_type=UTCDateTime)

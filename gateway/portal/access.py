@@ -16,8 +16,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from gateway.company.portal_settings import PortalSettings
+from gateway.company.repository import CompanyRepository
 from gateway.customer.repository import (
     CustomerLookup,
     CustomerRecord,
@@ -25,7 +28,7 @@ from gateway.customer.repository import (
     PortalCompanyRecord,
 )
 from gateway.db import ReadReplica
-from gateway.errors import PortalLinkExpired, PortalLinkInvalid
+from gateway.errors import GatewayError, PortalLinkExpired, PortalLinkInvalid
 from gateway.keys import Keys
 from gateway.kit.match import CustomerMatch
 from gateway.kit.time import Clock
@@ -34,7 +37,12 @@ from gateway.models import Company, Customer
 from gateway.portal.gate import PortalGateResult, check_portal_gate, portal_gate
 from gateway.portal_link.repository import PortalRevocationRepository
 from gateway.rate_limit.limiter import PortalBudget, RateLimiter
-from gateway.signing.link import LINK_TTL_SECONDS, PortalLinkSigner, SignedLink
+from gateway.signing.link import (
+    LINK_TTL_SECONDS,
+    PortalLinkSigner,
+    SignedLink,
+    parse_link_query,
+)
 from gateway.state import State
 from gateway.store import RateDecision, Store, StoreUnavailable
 
@@ -106,9 +114,9 @@ class PortalAccessService:
             self.limiter.enforce("auth_failures", gate.ip)
         try:
             await self._ensure_not_revoked(link, gate)
-        except PortalLinkInvalid:
+        except PortalLinkInvalid as revoked:
             record_link_verification("revoked")
-            raise
+            raise await self._with_ways_back(revoked, link.company_id) from None
         decision = self.limiter.enforce(budget.metric, gate.rate) if gate and gate.rate else None
         found: tuple[Customer | CustomerRecord, Company | PortalCompanyRecord] | None
         if budget is PortalBudget.read:  # plain records, without the ORM session
@@ -139,10 +147,31 @@ class PortalAccessService:
         except PortalLinkInvalid:
             await self.refuse_forged(client_ip)
             raise
-        except PortalLinkExpired:
+        except PortalLinkExpired as expired:
             record_link_verification("expired")
             await self.limiter.ensure_not_blocked(client_ip)
-            raise
+            # The signature matched, so the company is the one we signed for.
+            company_id = parse_link_query(query).company_id
+            raise await self._with_ways_back(expired, company_id) from None
+
+    async def _with_ways_back(self, refusal: GatewayError, company_id: str) -> GatewayError:
+        """A link we signed that no longer works (expired or revoked): its error carries
+        the merchant's newLinkUrl and returnUrl, when set, so the page can offer a way
+        on (contract section 11). Only called once the signature matched: a forged link
+        learns nothing about any company. One primary-key read; if the database cannot
+        answer, the refusal goes out without them."""
+        try:
+            company = await CompanyRepository(self.sessions()).get(company_id)
+        except (OSError, SQLAlchemyError):
+            log.warning("portal settings not read for a refused link: database unavailable")
+            return refusal
+        if company is not None:
+            settings = PortalSettings.from_json(company.portal_settings)
+            if settings.new_link_url:
+                refusal.extensions["newLinkUrl"] = settings.new_link_url
+            if settings.return_url:
+                refusal.extensions["returnUrl"] = settings.return_url
+        return refusal
 
     async def refuse_forged(self, client_ip: str) -> None:
         """A link that failed the signature check: counted, and one failure spent from

@@ -54,10 +54,27 @@ class PortalMutation:
         customer = await service.rename(access, name, actor)
         return PortalCustomer.from_model(customer)
 
-    pause_subscription = _subscription_action(Action.pause, "Pause an active subscription.")
+    pause_subscription = _subscription_action(
+        Action.pause, "Pause an active subscription (FORBIDDEN when the merchant does not "
+        "offer pausing).")
     reactivate_subscription = _subscription_action(
-        Action.reactivate, "Reactivate a paused subscription."
+        Action.reactivate, "Reactivate a paused subscription, or keep one set to cancel at "
+        "the period end."
     )
-    cancel_subscription = _subscription_action(
-        Action.cancel, "Cancel a subscription that is not cancelled yet. No resume in v1."
+    @strawberry.mutation(
+        description="Cancel a subscription that is not cancelled yet: at once, or, when the "
+        "merchant cancels at the period end, an active or trialing one at currentPeriodEnd "
+        "(cancelAtPeriodEnd). No resume in v1. Portal link."
     )
+    async def cancel_subscription(
+        self, info: Info, subscription_id: strawberry.ID, idempotency_key: IdempotencyKey = None,
+        reason: Annotated[str | None, strawberry.argument(
+            description="One of the reason codes the merchant offers (portal.settings).")] = None,
+        comment: Annotated[str | None, strawberry.argument(
+            description="Optional, at most 500 characters; trimmed.")] = None,
+    ) -> BillingSubscription:
+        access, service, actor = await _writer(info.context)
+        result = await service.change_subscription(
+            access, Action.cancel, subscription_id, actor, idempotency_key,
+            reason=reason, comment=comment)
+        return BillingSubscription.from_snapshot(result)

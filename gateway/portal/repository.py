@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    Boolean,
     Integer,
     String,
     bindparam,
@@ -64,6 +65,9 @@ class ListRow(NamedTuple):
     interval: str | None
     at: datetime | None
     created_at: datetime
+    cancel_at_period_end: bool | None
+    cancellation_reason: str | None
+    cancellation_comment: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +92,23 @@ def _newest_first(query: Any, created: Any, row_id: Any, limit: str) -> Any:
 def _tagged(part: int, source: Any, *, url: Any = None, plan_name: Any = None,
             interval: Any = None, at: Any = None) -> Any:
     """One branch in the union's common shape (part, id, amount, currency, status,
-    description, url, plan_name, interval, at, created_at)."""
+    description, url, plan_name, interval, at, created_at, and a subscription's
+    cancel_at_period_end, cancellation_reason, cancellation_comment)."""
     c = source.c
+
+    def typed(name: str, kind: Any = String) -> Any:
+        return (c[name] if name in c else cast(null(), kind)).label(name)
 
     def text(value: Any, name: str) -> Any:
         return (value if value is not None else cast(null(), String)).label(name)
 
     return select(
         literal_column(str(part), Integer).label("part"), c.id, c.amount, c.currency,
-        c.status, text(c.description if "description" in c else None, "description"),
+        c.status, typed("description"),
         text(url, "url"), text(plan_name, "plan_name"), text(interval, "interval"),
         (at if at is not None else c.created_at).label("at"), c.created_at,
+        typed("cancel_at_period_end", Boolean), typed("cancellation_reason"),
+        typed("cancellation_comment"),
     )
 
 
@@ -148,7 +158,9 @@ def _subscriptions(by_client: bool) -> Any:
     return _listed(
         Subscription, (Subscription.id, Subscription.status, Subscription.plan_name,
                        Subscription.amount, Subscription.currency, Subscription.interval,
-                       Subscription.current_period_end, Subscription.created_at),
+                       Subscription.current_period_end, Subscription.created_at,
+                       Subscription.cancel_at_period_end, Subscription.cancellation_reason,
+                       Subscription.cancellation_comment),
         by_client, "subscriptions_limit",
     )
 

@@ -7,7 +7,8 @@ from typing import Any, TypeVar, cast
 import strawberry
 
 from gateway.company.branding import Branding
-from gateway.company.types import PortalBranding
+from gateway.company.portal_settings import PortalSettings
+from gateway.company.types import PortalBranding, PortalSettingsType
 from gateway.customer.repository import CustomerRecord
 from gateway.customer.types import PageInfo
 from gateway.kit.cursor import encode_cursor
@@ -91,6 +92,9 @@ class Portal:
         description="Open payment links: active or unpaid, not expired.")
     subscriptions: list[BillingSubscription] = strawberry.field(
         description="Subscriptions matched by email or metadata.clientId.")
+    settings: PortalSettingsType = strawberry.field(
+        description="What the merchant offers here: pause, when cancel takes effect, the "
+        "reasons to ask for, the ways back and the page's default language.")
 
     @classmethod
     def build(cls, access: PortalAccess, reads: PortalReads) -> Portal:
@@ -107,6 +111,8 @@ class Portal:
             customer=PortalCustomer.from_model(access.customer),
             payment_links=_listed(reads, PAYMENT_LINKS, PaymentLink.from_row),
             subscriptions=_listed(reads, SUBSCRIPTIONS, BillingSubscription.from_row),
+            settings=PortalSettingsType.from_settings(
+                PortalSettings.from_json(company.portal_settings)),
         )
 
 def _listed(reads: PortalReads, need: int, convert: Callable[[Any], T]) -> list[T]:

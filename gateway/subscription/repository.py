@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlmodel import col
@@ -30,16 +31,19 @@ class SubscriptionRepository(CompanyScopedRepository[Subscription]):
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def compare_and_set_status(
-        self, company_id: str, subscription_id: uuid.UUID, expected: str, status: str,
-        at: datetime,
+    async def compare_and_set(
+        self, company_id: str, subscription_id: uuid.UUID, expected: tuple[str, bool],
+        values: dict[str, Any], at: datetime,
     ) -> bool:
-        """Moves the row from `expected` to `status`; False when another writer moved it first."""
+        """Sets `values` if the row's (status, cancel_at_period_end) is still `expected`;
+        False when another writer moved it first."""
+        status, cancel_at_period_end = expected
         result = await self.session.execute(
             update(Subscription)
             .where(col(Subscription.company_id) == company_id,
                    col(Subscription.id) == subscription_id,
-                   col(Subscription.status) == expected)
-            .values(status=status, updated_at=at)
+                   col(Subscription.status) == status,
+                   col(Subscription.cancel_at_period_end) == cancel_at_period_end)
+            .values(**values, updated_at=at)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -9,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.errors import BadRequest, NotFound, SubscriptionStateConflict
+from gateway.company.portal_settings import CancellationMode, PortalSettings
+from gateway.errors import BadRequest, Forbidden, NotFound, SubscriptionStateConflict
 from gateway.kit import validate
 from gateway.kit.amounts import amount_and_currency
 from gateway.kit.ids import new_uuid, parse_uuid
@@ -33,6 +33,7 @@ MAX_LISTED = 100
 # Compare-and-set attempts before giving up; a loser re-reads, so one retry settles
 # any race between two writers.
 _ATTEMPTS = 3
+DEFAULT_SETTINGS = PortalSettings()
 
 
 def period_end(start: datetime, interval: str) -> datetime:
@@ -45,25 +46,56 @@ class Action(StrEnum):
     cancel = "cancel"
 
 
+_PAST = {Action.pause: "paused", Action.reactivate: "reactivated", Action.cancel: "cancelled"}
+MAX_COMMENT = 500
+
+
 @dataclass(frozen=True, slots=True)
-class _Rule:
-    allowed: Callable[[Subscription], bool]
-    target: str
-    past: str  # for the conflict message: "cannot be paused"
+class Cancellation:
+    """Why the customer cancels: a code the merchant offers and an optional comment."""
+
+    reason: str | None = None
+    comment: str | None = None
 
 
-# The state table of the contract; the predicates live on the model.
-_RULES: dict[Action, _Rule] = {
-    Action.pause: _Rule(Subscription.can_pause, "paused", "paused"),
-    Action.reactivate: _Rule(Subscription.can_reactivate, "active", "reactivated"),
-    Action.cancel: _Rule(Subscription.can_cancel, "cancelled", "cancelled"),
-}
+def clean_cancellation(settings: PortalSettings, reason: str | None,
+                       comment: str | None) -> Cancellation:
+    if reason is not None and reason not in settings.cancellation_reasons:
+        offered = ", ".join(settings.cancellation_reasons) or "none"
+        raise BadRequest(f"reason must be one of the reasons offered: {offered}.", field="reason")
+    if comment is not None:
+        # The one check for text a person types and others read (here, the merchant).
+        comment = validate.display_text(comment, "comment", max_length=MAX_COMMENT)
+    return Cancellation(reason, comment or None)
+
+
+
+
+def target(row: Subscription, action: Action, mode: CancellationMode) -> dict[str, Any] | None:
+    """The contract's state table (section 5.2) as section 11 extends it: the columns
+    `action` sets on `row`, or None for a conflict. The predicates live on the model."""
+    if action is Action.pause:
+        return {"status": "paused"} if row.can_pause() else None
+    if action is Action.reactivate:
+        if not row.can_reactivate():
+            return None
+        # A paused subscription resumes; one set to end at the period end is kept.
+        return {"status": "active"} if row.status == "paused" else \
+            {"cancel_at_period_end": False, "cancellation_reason": None,
+             "cancellation_comment": None}
+    if mode is CancellationMode.AT_PERIOD_END:
+        if row.can_cancel_at_period_end():
+            return {"cancel_at_period_end": True}
+        if row.cancel_at_period_end:  # already set to end then
+            return None
+    return {"status": "cancelled", "cancel_at_period_end": False} if row.can_cancel() else None
 
 
 @dataclass(frozen=True, slots=True)
 class Transition:
     subscription: Subscription
     before: str
+    before_cancel_at_period_end: bool
 
 
 def snapshot(row: Subscription) -> dict[str, Any]:
@@ -76,6 +108,9 @@ def snapshot(row: Subscription) -> dict[str, Any]:
         "currency": row.currency,
         "interval": row.interval,
         "currentPeriodEnd": iso_ms(row.current_period_end) if row.current_period_end else None,
+        "cancelAtPeriodEnd": row.cancel_at_period_end,
+        "cancellationReason": row.cancellation_reason,
+        "cancellationComment": row.cancellation_comment,
     }
 
 
@@ -129,23 +164,32 @@ class SubscriptionService:
         return await self.repo.add(subscription)
 
     async def apply(
-        self, company_id: str, match: CustomerMatch, subscription_id: str, action: Action
+        self, company_id: str, match: CustomerMatch, subscription_id: str, action: Action,
+        settings: PortalSettings = DEFAULT_SETTINGS, cancellation: Cancellation | None = None,
     ) -> Transition:
         """One state change, atomic against concurrent writers: the UPDATE only applies
-        if the status is still the one the rule was checked against. The caller commits."""
+        if the row is still in the state the rule was checked against. The caller commits."""
         sub_id = parse_subscription_id(subscription_id)
-        rule = _RULES[action]
+        if action is Action.pause and not settings.pause_enabled:
+            raise Forbidden("This merchant does not offer pausing subscriptions; you can "
+                            "cancel instead.")
         for _ in range(_ATTEMPTS):
             row = await self.repo.get_for_customer(company_id, match, sub_id)
             if row is None:
                 raise NotFound("No such subscription.")
-            if not rule.allowed(row):
-                raise SubscriptionStateConflict(rule.past, row.status)
-            before = row.status
-            if await self.repo.compare_and_set_status(
-                company_id, sub_id, before, rule.target, self.clock.now()
+            values = target(row, action, settings.cancellation_mode)
+            if values is None:
+                raise SubscriptionStateConflict(_PAST[action], row.status,
+                                                cancel_at_period_end=row.cancel_at_period_end)
+            if action is Action.cancel and cancellation is not None:
+                values |= {"cancellation_reason": cancellation.reason,
+                           "cancellation_comment": cancellation.comment}
+            before, before_flag = row.status, row.cancel_at_period_end
+            if await self.repo.compare_and_set(
+                company_id, sub_id, (before, before_flag), values, self.clock.now()
             ):
-                return Transition(subscription=row, before=before)
-        # Only reachable if other writers won every round; the status last seen is
+                return Transition(row, before, before_flag)
+        # Only reachable if other writers won every round; the state last seen is
         # what the caller can act on.
-        raise SubscriptionStateConflict(rule.past, before)
+        raise SubscriptionStateConflict(_PAST[action], before,
+                                        cancel_at_period_end=before_flag)

@@ -23,6 +23,13 @@ class BillingSubscription:
     currency: str
     interval: str = strawberry.field(description="day, week, month or year.")
     current_period_end: datetime | None
+    cancel_at_period_end: bool = strawberry.field(
+        description="True while the subscription runs until currentPeriodEnd and is then "
+        "cancelled; reactivateSubscription clears it.")
+    cancellation_reason: str | None = strawberry.field(
+        description="The reason code the customer gave when cancelling.")
+    cancellation_comment: str | None = strawberry.field(
+        description="The customer's comment when cancelling (at most 500 characters).")
 
     @classmethod
     def from_model(cls, row: SubscriptionModel) -> BillingSubscription:
@@ -40,6 +47,9 @@ class BillingSubscription:
             currency=row.currency,
             interval=row.interval,
             current_period_end=row.at,
+            cancel_at_period_end=row.cancel_at_period_end,
+            cancellation_reason=row.cancellation_reason,
+            cancellation_comment=row.cancellation_comment,
         )
 
     @classmethod
@@ -53,6 +63,10 @@ class BillingSubscription:
             currency=data["currency"],
             interval=data["interval"],
             current_period_end=parse_iso(end) if end else None,
+            # Idempotent results kept before these fields existed lack them.
+            cancel_at_period_end=data.get("cancelAtPeriodEnd", False),
+            cancellation_reason=data.get("cancellationReason"),
+            cancellation_comment=data.get("cancellationComment"),
         )
 
 

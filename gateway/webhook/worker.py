@@ -22,6 +22,7 @@ from gateway.config import Settings
 from gateway.event.ids import public_event_id
 from gateway.event.service import EventService
 from gateway.kit.time import Clock
+from gateway.subscription.period_end import end_due_periods
 from gateway.webhook import metrics
 from gateway.webhook.http import Sender
 from gateway.webhook.outbox import FAN_OUT_BATCH, Job, Outcome, backlog, claim, fan_out, record
@@ -35,6 +36,8 @@ MAX_JITTER = 0.10
 DISABLE_AFTER = timedelta(days=5)
 PRUNE_EVERY = timedelta(hours=1)
 METRICS_EVERY = timedelta(seconds=15)
+# Subscriptions set to end are cancelled within this of their period end (contract 11).
+PERIOD_END_EVERY = timedelta(seconds=15)
 # Results are written in batches: a short wait lets finished attempts gather.
 _GATHER_SECONDS = 0.005
 
@@ -60,6 +63,7 @@ class DeliveryWorker:
         self.lease = timedelta(seconds=2 * settings.webhook_timeout_seconds + 5)
         self._pruned_at: datetime | None = None
         self._measured_at: datetime | None = None
+        self._periods_ended_at: datetime | None = None
 
     async def close(self) -> None:
         await self.sender.close()
@@ -196,8 +200,12 @@ class DeliveryWorker:
                         endpoint_id)
 
     async def _housekeeping(self) -> None:
-        """Pruning past retention, hourly; the backlog gauges, every 15 seconds."""
+        """Pruning past retention, hourly; the backlog gauges and cancellations at the
+        period end, every 15 seconds."""
         now = self.clock.now()
+        if self._periods_ended_at is None or now - self._periods_ended_at >= PERIOD_END_EVERY:
+            self._periods_ended_at = now
+            await end_due_periods(self.session_factory, self.clock)
         if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
             self._pruned_at = now
             async with self.session_factory() as session:

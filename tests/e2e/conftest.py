@@ -219,13 +219,13 @@ class PageProblems:
 
 @pytest.fixture
 async def open_page(browser: Browser) -> AsyncIterator[Callable[..., Any]]:
-    """New pages in fresh contexts (en-US, UTC). Every page is checked at the end for
+    """New pages in fresh contexts (UTC; en-US unless `locale` says otherwise). Every page is checked at the end for
     uncaught script errors and Content-Security-Policy violations."""
     contexts = []
     problems = PageProblems()
 
-    async def open_page(viewport: dict[str, int] | None = None) -> Page:
-        context = await browser.new_context(viewport=viewport or DESKTOP, locale="en-US",
+    async def open_page(viewport: dict[str, int] | None = None, locale: str = "en-US") -> Page:
+        context = await browser.new_context(viewport=viewport or DESKTOP, locale=locale,
                                             timezone_id="UTC")
         contexts.append(context)
         page = await context.new_page()

@@ -1,5 +1,6 @@
-"""The subscription state rules against the contract's table (section 5.2), checked
-exhaustively and over random sequences of portal actions."""
+"""The subscription state rules against the contract's table (section 5.2, extended
+by section 11 with cancellation at the period end), checked exhaustively and over
+random sequences of portal actions."""
 
 from __future__ import annotations
 
@@ -14,21 +15,24 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
 
+from gateway.company.portal_settings import CancellationMode
 from gateway.models import AuditEvent, Subscription
 from gateway.models.subscription import SUBSCRIPTION_STATUSES
+from gateway.subscription.service import Action, target
 from tests.drawn import examples
 from tests.factories import create_subscription
 from tests.portal.conftest import make_tenant
-from tests.support import CONTRACT_STATE_TABLE, Gateway, error_codes
+from tests.support import CONTRACT_STATE_TABLE, CONTRACT_STATE_TABLES, Gateway, error_codes
 
 ACTIONS = ("pause", "reactivate", "cancel")
 
 
-def subscription(status: str) -> Subscription:
+def subscription(status: str, cancel_at_period_end: bool = False) -> Subscription:
     now = datetime.now(UTC)
     return Subscription(id=uuid.uuid4(), company_id="acct_1", plan_name="Pro",
                         amount=Decimal("49.00"), currency="USD", interval="month",
-                        status=status, created_at=now, updated_at=now)
+                        status=status, cancel_at_period_end=cancel_at_period_end,
+                        created_at=now, updated_at=now)
 
 
 def allowed(row: Subscription, action: str) -> bool:
@@ -44,6 +48,32 @@ def test_the_table_covers_every_status() -> None:
 @pytest.mark.parametrize("action", ACTIONS)
 def test_each_rule_matches_the_contract(status: str, action: str) -> None:
     assert allowed(subscription(status), action) is (CONTRACT_STATE_TABLE[status][action] is not None)
+
+
+def test_the_extended_tables_cover_every_status() -> None:
+    for table in CONTRACT_STATE_TABLES.values():
+        assert {status for status, _ in table} == set(SUBSCRIPTION_STATUSES)
+    assert set(CONTRACT_STATE_TABLES) == {mode.value for mode in CancellationMode}
+
+
+CASES = [(mode, state, action) for mode, table in CONTRACT_STATE_TABLES.items()
+         for state in table for action in ACTIONS]
+
+
+@pytest.mark.parametrize(("mode", "state", "action"), CASES)
+def test_each_rule_of_each_mode_matches_the_contract(
+    mode: str, state: tuple[str, bool], action: str
+) -> None:
+    row = subscription(*state)
+    values = target(row, Action(action), CancellationMode(mode))
+    expected = CONTRACT_STATE_TABLES[mode][state][action]
+    if expected is None:
+        assert values is None
+        return
+    assert values is not None
+    for name, value in values.items():
+        setattr(row, name, value)
+    assert (row.status, row.cancel_at_period_end) == expected
 
 
 class SubscriptionLifecycle(RuleBasedStateMachine):
@@ -121,3 +151,40 @@ async def test_random_portal_action_sequences_follow_the_table(
         audited = (await session.execute(select(func.count()).select_from(AuditEvent))).scalar_one()
     assert audited == transitions  # one audit row per change, none for a conflict
     assert transitions > 0
+
+
+async def test_random_sequences_at_the_period_end_follow_the_extended_table(
+    start_gateway: Callable[..., Any],
+) -> None:
+    """As above with cancellationMode AT_PERIOD_END, over HTTP on both backends: the
+    states now include 'set to cancel at the period end'."""
+    gw: Gateway = await start_gateway(rate_limit_portal_writes_per_minute=100_000)
+    tenant = await make_tenant(gw)
+    await gw.gql_data("""mutation { updatePortalSettings(input: {cancellationMode: AT_PERIOD_END})
+                         { cancellationMode } }""", headers=tenant.api_key)
+    table = CONTRACT_STATE_TABLES["AT_PERIOD_END"]
+    cases = examples(st.tuples(st.sampled_from(SUBSCRIPTION_STATUSES),
+                               st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=6)),
+                     SEQUENCES)
+    flagged = 0
+    for start, actions in cases:
+        row = await create_subscription(gw, tenant.company, status=start)
+        state = (start, False)
+        for action in actions:
+            body = await tenant.portal(
+                ACT.format(action=action).replace("status }", "status cancelAtPeriodEnd }"),
+                {"id": str(row.id)})
+            expected = table[state][action]
+            if expected is None:
+                assert error_codes(body) == ["SUBSCRIPTION_STATE_CONFLICT"], (start, actions, body)
+                assert body["errors"][0]["extensions"]["currentStatus"] == state[0]
+            else:
+                result = body["data"][f"{action}Subscription"]
+                assert (result["status"], result["cancelAtPeriodEnd"]) == expected, body
+                state = expected
+                flagged += state[1]
+        async with gw.state.session_factory() as session:
+            stored = await session.get(Subscription, row.id)
+        assert stored is not None
+        assert (stored.status, stored.cancel_at_period_end) == state
+    assert flagged > 0

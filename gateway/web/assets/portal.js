@@ -7,7 +7,9 @@
 const LINK = window.location.search.slice(1);
 const PAGE_SIZE = 10;
 
-const SUBSCRIPTION_FIELDS = "id status planName amount currency interval currentPeriodEnd";
+const SUBSCRIPTION_FIELDS = `id status planName amount currency interval currentPeriodEnd
+  cancelAtPeriodEnd cancellationReason`;
+const SETTINGS_FIELDS = "pauseEnabled cancellationMode cancellationReasons returnUrl newLinkUrl defaultLocale";
 const PAYMENTS_FIELDS = `edges { cursor node { id amount currency status description createdAt } }
   pageInfo { hasNextPage endCursor }`;
 const PORTAL_QUERY = `query Portal($first: Int!) {
@@ -18,6 +20,7 @@ const PORTAL_QUERY = `query Portal($first: Int!) {
     payments(first: $first) { ${PAYMENTS_FIELDS} }
     paymentLinks { id url amount currency status description expiresAt }
     subscriptions { ${SUBSCRIPTION_FIELDS} }
+    settings { ${SETTINGS_FIELDS} }
   }
 }`;
 const MORE_PAYMENTS_QUERY = `query PortalPayments($first: Int!, $after: String) {
@@ -27,38 +30,17 @@ const SUBSCRIPTIONS_QUERY = `query PortalSubscriptions { portal { subscriptions 
 const UPDATE_NAME = `mutation UpdatePortalDisplayName($name: String!) {
   updatePortalDisplayName(name: $name) { id name }
 }`;
+// Each action's strings are catalogue keys: sub.<action>.label, .busy, .title,
+// .body, .confirm, .done (and .back when it has its own).
 const SUBSCRIPTION_ACTIONS = {
-  pause: {
-    mutation: "pauseSubscription",
-    label: "Pause",
-    busy: "Pausing…",
-    title: (s) => `Pause ${s.planName}?`,
-    body: () => "You won't be charged while this subscription is paused. You can resume it here at any time.",
-    confirm: "Pause subscription",
-    done: (s) => `${s.planName} is paused.`,
-  },
-  reactivate: {
-    mutation: "reactivateSubscription",
-    label: "Resume",
-    busy: "Resuming…",
-    title: (s) => `Resume ${s.planName}?`,
-    body: (s) => `Billing restarts at ${formatPrice(s)}.`,
-    confirm: "Resume subscription",
-    done: (s) => `${s.planName} is active again.`,
-  },
-  cancel: {
-    mutation: "cancelSubscription",
-    label: "Cancel",
-    busy: "Cancelling…",
-    title: (s) => `Cancel ${s.planName}?`,
-    body: () => "You won't be charged for it again. A cancelled subscription can't be restarted from this page.",
-    confirm: "Cancel subscription",
-    back: "Keep subscription",
-    danger: true,
-    done: (s) => `${s.planName} is cancelled.`,
-  },
+  pause: { mutation: "pauseSubscription" },
+  reactivate: { mutation: "reactivateSubscription" },
+  keep: { mutation: "reactivateSubscription" },
+  cancel: { mutation: "cancelSubscription", back: true, danger: true },
 };
-// The contract's state table: which actions each status allows.
+// The contract's state table (sections 5.2 and 11): which actions each status
+// allows. Pause only when the merchant offers it; a subscription set to cancel at
+// the period end can only be kept.
 const ALLOWED_ACTIONS = {
   active: ["pause", "cancel"],
   trialing: ["cancel"],
@@ -67,25 +49,133 @@ const ALLOWED_ACTIONS = {
   paused: ["reactivate", "cancel"],
   cancelled: [],
 };
-const SUBSCRIPTION_STATUS = {
-  active: ["Active", "success"],
-  trialing: ["Trial", "info"],
-  past_due: ["Past due", "warning"],
-  unpaid: ["Unpaid", "danger"],
-  paused: ["Paused", "neutral"],
-  cancelled: ["Cancelled", "neutral"],
+function allowedActions(s) {
+  if (s.cancelAtPeriodEnd && s.status !== "cancelled") return ["keep"];
+  const allowed = ALLOWED_ACTIONS[s.status] ?? [];
+  return state.settings?.pauseEnabled === false ? allowed.filter((a) => a !== "pause") : allowed;
+}
+const TONES = {
+  active: "success", trialing: "info", past_due: "warning", unpaid: "danger", paused: "neutral",
+  cancelled: "neutral", paid: "success", pending: "warning", failed: "danger", refunded: "neutral",
+  open: "info",
 };
-const PAYMENT_STATUS = {
-  paid: ["Paid", "success"],
-  pending: ["Pending", "warning"],
-  failed: ["Failed", "danger"],
-  refunded: ["Refunded", "neutral"],
-};
-const LINK_STATUS = { active: ["Open", "info"], unpaid: ["Unpaid", "warning"] };
-const INTERVALS = { day: "day", week: "week", month: "month", year: "year" };
 // Crypto assets have no ISO 4217 code; their precision is the gateway's.
 const CRYPTO_DECIMALS = { BTC: 8, ETH: 18, USDC: 6, USDT: 6, SOL: 9, LTC: 8, DAI: 18 };
 const ISO_CURRENCIES = new Set(typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("currency") : []);
+
+// ---------------------------------------------------------------- languages
+//
+// One catalogue per language (assets/i18n/<locale>.json), fetched from this origin.
+// A string is a key's value with {name} placeholders; a plural is an object of
+// Intl.PluralRules categories. The language: the customer's choice on this device,
+// else the first of the browser's languages the page has, else the merchant's
+// defaultLocale, else English.
+
+const LOCALES = ["en", "de", "fr", "es"];
+const LOCALE_KEY = "makepay.portal.locale";
+const VERSION = new URL(import.meta.url).searchParams.get("v") ?? "";
+const catalogues = {};
+let locale = "en";
+let current = null;
+let fallback = null;
+let plurals = new Intl.PluralRules("en");
+let numberFormat = new Intl.NumberFormat("en");
+let dateFormat = new Intl.DateTimeFormat("en", { dateStyle: "medium" });
+let dateTimeFormat = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short" });
+
+function storedLocale() {
+  try {
+    const stored = window.localStorage.getItem(LOCALE_KEY);
+    return LOCALES.includes(stored) ? stored : null;
+  } catch {
+    return null; // storage blocked: the choice lasts for this page only
+  }
+}
+
+function browserLocale() {
+  const tags = navigator.languages?.length ? navigator.languages : [navigator.language];
+  for (const tag of tags) {
+    const base = String(tag || "").toLowerCase().split("-")[0];
+    if (LOCALES.includes(base)) return base;
+  }
+  return null;
+}
+
+function chosenLocale(defaultLocale) {
+  return storedLocale() ?? browserLocale() ?? (LOCALES.includes(defaultLocale) ? defaultLocale : "en");
+}
+
+function catalogue(lang) {
+  if (!catalogues[lang]) {
+    const url = new URL(`./i18n/${lang}.json`, import.meta.url);
+    url.search = VERSION ? `v=${encodeURIComponent(VERSION)}` : "";
+    catalogues[lang] = fetch(url, { credentials: "omit" }).then((response) => {
+      if (!response.ok) throw new Error(`catalogue ${lang}: ${response.status}`);
+      return response.json();
+    });
+    catalogues[lang].catch(() => { delete catalogues[lang]; });
+  }
+  return catalogues[lang];
+}
+
+async function useLocale(lang) {
+  // English stays loaded: a string a catalogue lacks falls back to it.
+  const [chosen, english] = await Promise.all([catalogue(lang), catalogue("en")]);
+  current = chosen;
+  fallback = english;
+  locale = lang;
+  plurals = new Intl.PluralRules(lang);
+  numberFormat = new Intl.NumberFormat(lang);
+  dateFormat = new Intl.DateTimeFormat(lang, { dateStyle: "medium" });
+  dateTimeFormat = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
+  document.documentElement.lang = lang;
+  translateStatic();
+}
+
+function t(key, params = {}) {
+  let entry = current?.[key] ?? fallback?.[key] ?? key;
+  if (typeof entry === "object") entry = entry[plurals.select(params.count ?? 0)] ?? entry.other;
+  return entry.replace(/\{(\w+)\}/g, (match, name) => {
+    if (!(name in params)) return match;
+    return name === "count" ? numberFormat.format(params.count) : String(params[name]);
+  });
+}
+
+// The page's static HTML: elements marked data-i18n get their text from the
+// catalogue, those marked data-i18n-label their accessible name.
+function translateStatic() {
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-label]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  }
+  const select = document.getElementById("language");
+  if (select) select.value = locale;
+}
+
+// Whatever is on screen, drawn again in the new language.
+let redraw = null;
+
+function languageSwitcher() {
+  const select = document.getElementById("language");
+  select.addEventListener("change", async () => {
+    const lang = select.value;
+    if (!LOCALES.includes(lang)) return;
+    try {
+      window.localStorage.setItem(LOCALE_KEY, lang);
+    } catch {
+      // not kept on this device, still used now
+    }
+    try {
+      await useLocale(lang);
+    } catch {
+      select.value = locale;
+      return;
+    }
+    if (redraw) redraw();
+    select.focus();
+    announce(t("language.changed"));
+  });
+}
 
 // ---------------------------------------------------------------- formatting
 
@@ -103,13 +193,13 @@ export function formatAmount(amount, currency) {
   if (ISO_CURRENCIES.has(currency) && !(currency in CRYPTO_DECIMALS)) {
     // Intl picks the currency's own decimals (2 for USD, 0 for JPY); a string
     // argument keeps the exact decimal value (no float rounding).
-    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(value);
+    return new Intl.NumberFormat(locale, { style: "currency", currency }).format(value);
   }
   // Crypto: the exact value, without a tail of zeros (0.00120000 BTC reads
   // 0.0012 BTC), but at least 2 decimals, never more than the asset has.
   const max = CRYPTO_DECIMALS[currency] ?? fractionDigits(value);
   const shown = Math.min(max, Math.max(Math.min(2, max), significantDecimals(value)));
-  const number = new Intl.NumberFormat(undefined, {
+  const number = new Intl.NumberFormat(locale, {
     minimumFractionDigits: shown,
     maximumFractionDigits: shown,
   }).format(value);
@@ -117,12 +207,8 @@ export function formatAmount(amount, currency) {
 }
 
 function formatPrice(subscription) {
-  const interval = INTERVALS[subscription.interval] ?? subscription.interval;
-  return `${formatAmount(subscription.amount, subscription.currency)} / ${interval}`;
+  return t(`price.${subscription.interval}`, { amount: formatAmount(subscription.amount, subscription.currency) });
 }
-
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 function formatDate(iso, withTime = false) {
   const date = new Date(iso);
@@ -159,8 +245,10 @@ function badge([label, tone]) {
   return h("span", { class: `badge badge-${tone}` }, label);
 }
 
-function statusBadge(table, status) {
-  return badge(table[status] ?? [status.replace(/_/g, " "), "neutral"]);
+function statusBadge(kind, status) {
+  const key = `${kind}.${status}`;
+  const label = t(key);
+  return badge([label === key ? status.replace(/_/g, " ") : label, TONES[status] ?? "neutral"]);
 }
 
 // What the page shows by itself (more payments appear) is only read out; what the
@@ -299,6 +387,10 @@ class ApiError extends Error {
     this.code = code;
     this.retryAfter = extra.retryAfter ?? null;
     this.currentStatus = extra.currentStatus ?? null;
+    this.field = extra.field ?? null;
+    // Only on a link the server signed (expired or revoked): where to go on.
+    this.newLinkUrl = extra.newLinkUrl ?? null;
+    this.returnUrl = extra.returnUrl ?? null;
   }
 }
 
@@ -320,7 +412,7 @@ async function gql(query, variables = {}) {
       referrerPolicy: "no-referrer",
     });
   } catch {
-    throw new ApiError("NETWORK", "The server could not be reached.");
+    throw new ApiError("NETWORK", "");
   }
   let body = null;
   try {
@@ -333,13 +425,13 @@ async function gql(query, variables = {}) {
   if (code === "RATE_LIMITED") {
     const header = Number.parseInt(response.headers.get("retry-after") ?? "", 10);
     const retryAfter = Number.isFinite(header) && header > 0 ? header : Number(error?.extensions?.retryAfter) || 30;
-    throw new ApiError(code, "Too many requests.", { retryAfter });
+    throw new ApiError(code, "", { retryAfter });
   }
   if (error) {
-    throw new ApiError(code ?? "INTERNAL", error.message ?? "", { currentStatus: error.extensions?.currentStatus });
+    throw new ApiError(code ?? "INTERNAL", error.message ?? "", error.extensions ?? {});
   }
   if (!response.ok || !body?.data) {
-    throw new ApiError(response.status === 503 ? "UNAVAILABLE" : "INTERNAL", "The server could not answer.");
+    throw new ApiError(response.status === 503 ? "UNAVAILABLE" : "INTERNAL", "");
   }
   return body.data;
 }
@@ -355,6 +447,7 @@ const state = {
   pageInfo: { hasNextPage: false, endCursor: null },
   paymentLinks: [],
   subscriptions: [],
+  settings: null,
 };
 let countdownTimer = null;
 
@@ -368,7 +461,7 @@ function showLoading() {
   setBusy(true);
   main.replaceChildren(
     h("div", { class: "loading" },
-      h("p", { class: "loading-text", role: "status" }, "Loading your billing details…"),
+      h("p", { class: "loading-text", role: "status" }, t("loading")),
       h("div", { class: "skeleton-grid", "aria-hidden": "true" },
         h("div", { class: "card skeleton" }, h("span"), h("span"), h("span")),
         h("div", { class: "card skeleton" }, h("span"), h("span"), h("span"), h("span")),
@@ -410,7 +503,7 @@ function showStatePanel({ kind, tone, iconName, title, paragraphs, action }) {
   stopCountdown();
   withdrawNotice();
   setBusy(false);
-  document.title = `${title} · Billing`;
+  document.title = `${title} · ${t("billing")}`;
   const heading = h("h1", { tabindex: "-1", id: "state-title" }, title);
   const panel = h("section", { class: `state-panel state-${tone}`, "aria-labelledby": "state-title", "data-state": kind },
     h("div", { class: "state-icon" }, icon(iconName)),
@@ -422,40 +515,38 @@ function showStatePanel({ kind, tone, iconName, title, paragraphs, action }) {
   return panel;
 }
 
-function showLinkError(code) {
+// Expired or revoked: the merchant's newLinkUrl (if set) gets a new link at once,
+// and their returnUrl leads back; the server sends them only for a link it signed.
+function showLinkError(code, error = null) {
+  redraw = () => showLinkError(code, error);
   document.getElementById("link-expiry").textContent = "";
-  if (code === "PORTAL_LINK_EXPIRED") {
-    showStatePanel({
-      kind: "expired",
-      tone: "warning",
-      iconName: "clock",
-      title: "This billing link has expired",
-      paragraphs: [
-        "For your security, billing links only work for 24 hours.",
-        "Go back to the merchant's website or app and open billing again: it gives you a fresh link.",
-      ],
-    });
-  } else {
-    showStatePanel({
-      kind: "invalid",
-      tone: "danger",
-      iconName: "lock",
-      title: "This billing link isn't valid",
-      paragraphs: [
-        "It may be incomplete or have been changed. Links must be opened exactly as the merchant sent them.",
-        "Go back to the merchant's website or app and open billing again to get a working link.",
-      ],
-    });
-  }
+  const newLink = error?.newLinkUrl ? safeHttpsUrl(error.newLinkUrl) : null;
+  const back = error?.returnUrl ? safeHttpsUrl(error.returnUrl) : null;
+  const actions = newLink || back
+    ? h("div", { class: "state-actions" },
+      newLink ? h("a", { class: "button", href: newLink, id: "new-link", rel: "noopener noreferrer" }, t("link.getNew")) : null,
+      back ? h("a", { class: "button secondary", href: back, id: "return-link", rel: "noopener noreferrer" }, t("link.back")) : null)
+    : null;
+  const expired = code === "PORTAL_LINK_EXPIRED";
+  const kind = expired ? "expired" : "invalid";
+  showStatePanel({
+    kind,
+    tone: expired ? "warning" : "danger",
+    iconName: expired ? "clock" : "lock",
+    title: t(`${kind}.title`),
+    paragraphs: [t(`${kind}.why`), t(newLink ? `${kind}.next.newLink` : `${kind}.next`)],
+    action: actions,
+  });
 }
 
 function showRateLimited(retryAfter, retry) {
+  redraw = null;
   let remaining = Math.max(1, retryAfter);
   const button = h("button", { type: "button", class: "button", disabled: true, onclick: retry }, "");
   const wait = h("p", { class: "countdown" }, "");
   const render = () => {
-    wait.textContent = remaining > 0 ? `You can try again in ${remaining} second${remaining === 1 ? "" : "s"}.` : "You can try again now.";
-    button.textContent = remaining > 0 ? `Try again in ${remaining}s` : "Try again";
+    wait.textContent = remaining > 0 ? t("limited.wait", { count: remaining }) : t("limited.now");
+    button.textContent = remaining > 0 ? t("limited.button", { count: remaining }) : t("retry");
     button.disabled = remaining > 0;
   };
   render();
@@ -463,8 +554,8 @@ function showRateLimited(retryAfter, retry) {
     kind: "rate-limited",
     tone: "warning",
     iconName: "clock",
-    title: "Too many requests",
-    paragraphs: ["This billing link was used too often in a short time. Your data is safe; please wait a moment."],
+    title: t("limited.title"),
+    paragraphs: [t("limited.why")],
     action: h("div", { class: "state-actions" }, wait, button),
   });
   countdownTimer = window.setInterval(() => {
@@ -478,19 +569,16 @@ function showRateLimited(retryAfter, retry) {
 }
 
 function showLoadError(error, retry) {
+  redraw = () => showLoadError(error, retry);
   const offline = error.code === "NETWORK";
   showStatePanel({
     kind: "error",
     tone: "danger",
     iconName: "alert",
-    title: offline ? "Can't reach billing right now" : "Something went wrong on our side",
-    paragraphs: [
-      offline
-        ? "Check your internet connection, then try again."
-        : "Your billing details couldn't be loaded. Nothing has changed on your account. Please try again in a moment.",
-    ],
+    title: t(offline ? "offline.title" : "failed.title"),
+    paragraphs: [t(offline ? "offline.why" : "failed.why")],
     action: h("div", { class: "state-actions" },
-      h("button", { type: "button", class: "button", onclick: retry }, "Try again")),
+      h("button", { type: "button", class: "button", onclick: retry }, t("retry"))),
   });
 }
 
@@ -499,7 +587,7 @@ function handleFatal(error, retry) {
     console.error(error);
     error = new ApiError("INTERNAL", "");
   }
-  if (LINK_ERRORS.has(error.code)) showLinkError(error.code);
+  if (LINK_ERRORS.has(error.code)) showLinkError(error.code, error);
   else if (error.code === "NOT_FOUND") showLinkError("PORTAL_LINK_INVALID");
   else if (error.code === "RATE_LIMITED") showRateLimited(error.retryAfter, retry);
   else showLoadError(error, retry);
@@ -523,6 +611,16 @@ async function load(retrying = false) {
     return;
   }
   const portal = data.portal;
+  // The merchant's default language counts only when neither the customer's choice
+  // nor the browser's languages name one the page has.
+  const lang = chosenLocale(portal.settings.defaultLocale);
+  if (lang !== locale) {
+    try {
+      await useLocale(lang);
+    } catch {
+      // keep the language already shown
+    }
+  }
   Object.assign(state, {
     company: portal.company,
     customer: portal.customer,
@@ -531,6 +629,7 @@ async function load(retrying = false) {
     pageInfo: portal.payments.pageInfo,
     paymentLinks: portal.paymentLinks,
     subscriptions: sortSubscriptions(portal.subscriptions),
+    settings: portal.settings,
   });
   renderPortal();
   if (retrying) document.getElementById("page-title")?.focus();
@@ -570,9 +669,21 @@ function renderHeader() {
   document.getElementById("company-name").textContent = name;
   const mark = document.querySelector(".brand-mark");
   mark.textContent = name.trim().charAt(0).toUpperCase();
-  document.title = `Billing · ${name}`;
+  document.title = `${t("billing")} · ${name}`;
   const expiry = document.getElementById("link-expiry");
-  expiry.replaceChildren("This secure link works until ", time(state.expiresAt, true), ".");
+  expiry.replaceChildren(...around("footer.expiry", time(state.expiresAt, true)));
+  const back = state.settings?.returnUrl ? safeHttpsUrl(state.settings.returnUrl) : null;
+  const slot = document.getElementById("return-slot");
+  slot.replaceChildren(back
+    ? h("a", { class: "return-link", href: back, id: "back-to-merchant" },
+      h("span", { "aria-hidden": "true" }, "\u2190 "), t("back", { merchant: name }))
+    : "");
+}
+
+// A catalogue string with a {date} placeholder, around an element (a <time>).
+function around(key, node) {
+  const [before, after] = t(key, { date: "\u0000" }).split("\u0000");
+  return [before, node, after ?? ""];
 }
 
 function section(id, title, description, ...content) {
@@ -587,14 +698,21 @@ function emptyState(text) {
   return h("p", { class: "empty" }, text);
 }
 
+function greetingText() {
+  const merchant = merchantName();
+  return state.customer.name
+    ? t("greeting.named", { name: state.customer.name.split(/\s+/)[0], merchant })
+    : t("greeting", { merchant });
+}
+
 function renderPortal() {
+  redraw = renderPortal;
   renderHeader();
   setBusy(false);
-  const greeting = state.customer.name ? `Hi ${state.customer.name.split(/\s+/)[0]}` : "Your billing";
   main.replaceChildren(
     h("div", { class: "page-heading" },
-      h("h1", { id: "page-title", tabindex: "-1" }, "Billing"),
-      h("p", { class: "lede", id: "greeting" }, `${greeting}, here are your subscriptions and payments with ${merchantName()}.`)),
+      h("h1", { id: "page-title", tabindex: "-1" }, t("billing")),
+      h("p", { class: "lede", id: "greeting" }, greetingText())),
     h("div", { class: "layout" },
       renderSubscriptions(),
       renderPaymentLinks(),
@@ -608,12 +726,12 @@ function renderPortal() {
 function renderProfile() {
   const c = state.customer;
   const rows = [
-    ["Display name", renderNameField()],
-    ["Email", h("span", { class: "break" }, c.email)],
-    c.clientId ? ["Customer ID", h("span", { class: "mono break" }, c.clientId)] : null,
-    ["Customer since", time(c.createdAt)],
+    [t("profile.name"), renderNameField()],
+    [t("profile.email"), h("span", { class: "break" }, c.email)],
+    c.clientId ? [t("profile.customerId"), h("span", { class: "mono break" }, c.clientId)] : null,
+    [t("profile.since"), time(c.createdAt)],
   ].filter(Boolean);
-  return section("profile", "Account", null,
+  return section("profile", t("profile.title"), null,
     h("dl", { class: "details" },
       rows.map(([term, value]) => h("div", { class: "detail" }, h("dt", {}, term), h("dd", {}, value)))),
     renderSupport());
@@ -625,10 +743,10 @@ function renderSupport() {
   const branding = state.company.branding ?? {};
   const email = branding.supportEmail ? mailtoHref(branding.supportEmail) : null;
   const url = branding.supportUrl ? safeHttpsUrl(branding.supportUrl) : null;
-  if (!email && !url) return h("p", { class: "fine-print" }, "To change your email, contact the merchant.");
+  if (!email && !url) return h("p", { class: "fine-print" }, t("support.none"));
   return h("div", { class: "support", id: "support" },
-    h("h3", {}, "Need help?"),
-    h("p", {}, `For questions about a charge, or to change your email, contact ${merchantName()}.`),
+    h("h3", {}, t("support.title")),
+    h("p", {}, t("support.text", { merchant: merchantName() })),
     h("ul", { class: "support-links" },
       email
         ? h("li", {}, h("a", { href: email, id: "support-email" },
@@ -636,7 +754,7 @@ function renderSupport() {
         : null,
       url
         ? h("li", {}, h("a", { href: url, id: "support-url", target: "_blank", rel: "noopener noreferrer" },
-          icon("external"), "Help centre", hidden(" (opens in a new tab)")))
+          icon("external"), t("support.help"), hidden(` ${t("newTab")}`)))
         : null));
 }
 
@@ -652,11 +770,11 @@ function showNameView(wrapper, focusEdit = false) {
     type: "button",
     class: "link-button",
     id: "edit-name",
-    "aria-label": "Edit display name",
+    "aria-label": t("name.editLabel"),
     onclick: () => showNameForm(wrapper),
-  }, "Edit");
+  }, t("name.edit"));
   wrapper.replaceChildren(
-    h("span", { id: "display-name", class: name ? "" : "muted" }, name || "Not set"),
+    h("span", { id: "display-name", class: name ? "" : "muted" }, name || t("name.notSet")),
     edit);
   if (focusEdit) edit.focus();
 }
@@ -665,9 +783,9 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 
 function validateName(value) {
   const name = value.trim();
-  if (!name) return [null, "Enter a name."];
-  if ([...name].length > 100) return [null, "Use 100 characters or fewer."];
-  if (CONTROL_CHARS.test(name)) return [null, "Remove special control characters."];
+  if (!name) return [null, t("name.empty")];
+  if ([...name].length > 100) return [null, t("name.long")];
+  if (CONTROL_CHARS.test(name)) return [null, t("name.control")];
   return [name, null];
 }
 
@@ -683,8 +801,8 @@ function showNameForm(wrapper) {
     value: state.customer.name ?? "",
   });
   const error = h("p", { class: "field-error", id: "display-name-error", hidden: true });
-  const save = h("button", { type: "submit", class: "button small" }, "Save");
-  const cancel = h("button", { type: "button", class: "button small secondary", onclick: () => showNameView(wrapper, true) }, "Cancel");
+  const save = h("button", { type: "submit", class: "button small" }, t("name.save"));
+  const cancel = h("button", { type: "button", class: "button small secondary", onclick: () => showNameView(wrapper, true) }, t("name.cancel"));
   const setError = (message) => {
     error.textContent = message ?? "";
     error.hidden = !message;
@@ -692,7 +810,7 @@ function showNameForm(wrapper) {
     else input.removeAttribute("aria-invalid");
   };
   const form = h("form", { class: "name-form", novalidate: true },
-    h("label", { for: "display-name-input", class: "visually-hidden" }, "Display name"),
+    h("label", { for: "display-name-input", class: "visually-hidden" }, t("profile.name")),
     input,
     error,
     h("div", { class: "form-actions" }, save, cancel));
@@ -714,24 +832,24 @@ function showNameForm(wrapper) {
     setError(null);
     save.disabled = true;
     cancel.disabled = true;
-    save.textContent = "Saving…";
+    save.textContent = t("name.saving");
     form.setAttribute("aria-busy", "true");
     try {
       const data = await gql(UPDATE_NAME, { name });
       state.customer.name = data.updatePortalDisplayName.name;
       showNameView(wrapper, true);
       updateGreeting();
-      notify("Display name saved.");
+      notify(t("name.saved"));
     } catch (err) {
       if (err instanceof ApiError && LINK_ERRORS.has(err.code)) {
-        showLinkError(err.code);
+        showLinkError(err.code, err);
         return;
       }
       save.disabled = false;
       cancel.disabled = false;
-      save.textContent = "Save";
+      save.textContent = t("name.save");
       form.removeAttribute("aria-busy");
-      setError(actionErrorMessage(err, "Your name wasn't saved."));
+      setError(actionErrorMessage(err, t("name.notSaved")));
       input.focus();
     }
   });
@@ -743,26 +861,31 @@ function showNameForm(wrapper) {
 function updateGreeting() {
   const greeting = document.getElementById("greeting");
   if (!greeting) return;
-  const first = state.customer.name ? `Hi ${state.customer.name.split(/\s+/)[0]}` : "Your billing";
-  greeting.textContent = `${first}, here are your subscriptions and payments with ${merchantName()}.`;
+  greeting.textContent = greetingText();
 }
 
+// Server messages are not shown as sent: each code (and, for BAD_REQUEST, the field
+// it names) has its words in the catalogue.
 function actionErrorMessage(error, what) {
-  if (!(error instanceof ApiError)) return `${what} Please try again.`;
+  if (!(error instanceof ApiError)) return t("error.INTERNAL", { what });
   switch (error.code) {
     case "RATE_LIMITED":
-      return `Too many attempts. Try again in ${error.retryAfter} second${error.retryAfter === 1 ? "" : "s"}.`;
-    case "BAD_REQUEST":
-      return error.message || `${what} Check the value and try again.`;
+      return t("error.RATE_LIMITED", { count: error.retryAfter });
+    case "BAD_REQUEST": {
+      const key = `error.field.${error.field}`;
+      return t(key) === key ? t("error.BAD_REQUEST", { what }) : t(key);
+    }
     case "NETWORK":
       // The request may have arrived, so claim nothing; a retry is safe (same key).
-      return "The server couldn't be reached. Check your connection and try again.";
+      return t("error.NETWORK");
     case "UNAVAILABLE":
-      return `${what} The service is briefly unavailable. Please try again in a moment.`;
     case "NOT_FOUND":
-      return `${what} It no longer exists.`;
+    case "FORBIDDEN":
+    case "IDEMPOTENCY_KEY_REUSED":
+    case "IDEMPOTENCY_KEY_IN_PROGRESS":
+      return t(`error.${error.code}`, { what });
     default:
-      return `${what} Something went wrong on our side. Please try again.`;
+      return t("error.INTERNAL", { what });
   }
 }
 
@@ -770,14 +893,14 @@ function actionErrorMessage(error, what) {
 
 function renderSubscriptions() {
   const list = h("ul", { class: "rows subscriptions", id: "subscription-list" });
-  const card = section("subscriptions", "Subscriptions", null, list);
+  const card = section("subscriptions", t("subs.title"), null, list);
   fillSubscriptions(list);
   return card;
 }
 
 function fillSubscriptions(list) {
   if (!state.subscriptions.length) {
-    list.replaceChildren(h("li", { class: "row-empty" }, emptyState("You have no subscriptions.")));
+    list.replaceChildren(h("li", { class: "row-empty" }, emptyState(t("subs.empty"))));
     return;
   }
   list.replaceChildren(...state.subscriptions.map(renderSubscription));
@@ -793,39 +916,44 @@ function sortSubscriptions(list) {
 }
 
 function subscriptionDateLine(s) {
-  if (s.status === "paused") return "Billing is paused. Resume any time.";
+  if (s.status === "paused") return t("subs.paused");
   if (!s.currentPeriodEnd) return null;
   const future = new Date(s.currentPeriodEnd).getTime() > Date.now();
-  const labels = {
-    active: "Renews on",
-    trialing: "Trial ends on",
-    past_due: "Payment overdue. Period ends",
-    unpaid: "Payment overdue. Period ends",
-    cancelled: future ? "Won't renew. Access until" : "Ended on",
-  };
-  return h("span", {}, `${labels[s.status] ?? "Period ends"} `, time(s.currentPeriodEnd));
+  let key = {
+    active: "subs.renews",
+    trialing: "subs.trialEnds",
+    past_due: "subs.overdue",
+    unpaid: "subs.overdue",
+    cancelled: future ? "subs.accessUntil" : "subs.ended",
+  }[s.status] ?? "subs.periodEnds";
+  const ending = s.cancelAtPeriodEnd && s.status !== "cancelled";
+  if (ending) key = "subs.cancelsOn";
+  return h("span", { class: ending ? "cancels-on" : null }, ...around(key, time(s.currentPeriodEnd)));
 }
 
 function renderSubscription(s) {
   const titleId = `sub-${s.id}-title`;
-  const actions = (ALLOWED_ACTIONS[s.status] ?? []).map((name) => {
+  const actions = allowedActions(s).map((name) => {
     const action = SUBSCRIPTION_ACTIONS[name];
     return h("button", {
       type: "button",
       class: `button small ${action.danger ? "danger-outline" : "secondary"}`,
       "data-action": name,
       onclick: (event) => confirmSubscriptionAction(s.id, name, event.currentTarget),
-    }, action.label, hidden(` ${s.planName}`));
+    }, t(`sub.${name}.label`), hidden(` ${s.planName}`));
   });
   const dateLine = subscriptionDateLine(s);
-  return h("li", { class: "row subscription", id: `sub-${s.id}`, "data-status": s.status, "aria-labelledby": titleId },
-    h("div", { class: "row-main" },
-      h("div", { class: "row-title" },
-        h("h3", { id: titleId, tabindex: "-1" }, s.planName),
-        statusBadge(SUBSCRIPTION_STATUS, s.status)),
-      h("p", { class: "price" }, formatPrice(s)),
-      dateLine ? h("p", { class: "meta" }, dateLine) : null),
-    actions.length ? h("div", { class: "row-actions" }, actions) : null);
+  return h("li", {
+    class: "row subscription", id: `sub-${s.id}`, "data-status": s.status,
+    "data-cancel-at-period-end": s.cancelAtPeriodEnd ? "true" : null, "aria-labelledby": titleId,
+  },
+  h("div", { class: "row-main" },
+    h("div", { class: "row-title" },
+      h("h3", { id: titleId, tabindex: "-1" }, s.planName),
+      statusBadge("status", s.status)),
+    h("p", { class: "price" }, formatPrice(s)),
+    dateLine ? h("p", { class: "meta" }, dateLine) : null),
+  actions.length ? h("div", { class: "row-actions" }, actions) : null);
 }
 
 function replaceSubscription(updated) {
@@ -849,29 +977,70 @@ async function refreshSubscriptions() {
   if (list) fillSubscriptions(list);
 }
 
+// The cancel dialog asks why (the reasons the merchant offers, as a radio group,
+// none when they offer none) and takes an optional comment.
+function cancelQuestions() {
+  const reasons = state.settings?.cancellationReasons ?? [];
+  const comment = h("textarea", { id: "cancel-comment", name: "comment", rows: "3", maxlength: "500" });
+  const nodes = [];
+  if (reasons.length) {
+    nodes.push(h("fieldset", { class: "reasons", id: "cancel-reasons" },
+      h("legend", {}, t("cancel.reason")),
+      reasons.map((code) => h("label", { class: "reason" },
+        h("input", { type: "radio", name: "reason", value: code }),
+        h("span", {}, t(`reason.${code}`))))));
+  }
+  nodes.push(h("div", { class: "comment-field" },
+    h("label", { for: "cancel-comment" }, t("cancel.comment")),
+    comment));
+  return {
+    nodes,
+    values: () => {
+      const picked = dialogBody.querySelector("input[name=reason]:checked");
+      // The server takes a comment as one line: line breaks become spaces.
+      const text = comment.value.replace(/\s+/g, " ").trim();
+      return { reason: picked ? picked.value : null, comment: text || null };
+    },
+  };
+}
+
 function confirmSubscriptionAction(subscriptionId, name, opener) {
   const subscription = state.subscriptions.find((s) => s.id === subscriptionId);
   if (!subscription) return;
   const action = SUBSCRIPTION_ACTIONS[name];
+  const atPeriodEnd = name === "cancel" && state.settings?.cancellationMode === "AT_PERIOD_END"
+    && ["active", "trialing"].includes(subscription.status) && subscription.currentPeriodEnd;
+  const key = atPeriodEnd ? "sub.cancelAtEnd" : `sub.${name}`;
+  const params = {
+    plan: subscription.planName,
+    price: formatPrice(subscription),
+    date: subscription.currentPeriodEnd ? formatDate(subscription.currentPeriodEnd) : "",
+  };
   // One key per confirmed intent: a retry after a network failure reuses it, so
   // the server acts at most once even if the first request did get through.
   const idempotencyKey = newIdempotencyKey();
-  const mutation = `mutation ${action.mutation[0].toUpperCase()}${action.mutation.slice(1)}($id: ID!, $key: String) {
-    ${action.mutation}(subscriptionId: $id, idempotencyKey: $key) { ${SUBSCRIPTION_FIELDS} }
+  const questions = name === "cancel" ? cancelQuestions() : null;
+  const extra = questions ? ", $reason: String, $comment: String" : "";
+  const args = questions ? ", reason: $reason, comment: $comment" : "";
+  const mutation = `mutation ${action.mutation[0].toUpperCase()}${action.mutation.slice(1)}($id: ID!, $key: String${extra}) {
+    ${action.mutation}(subscriptionId: $id, idempotencyKey: $key${args}) { ${SUBSCRIPTION_FIELDS} }
   }`;
   openDialog({
-    title: action.title(subscription),
-    body: action.body(subscription),
-    confirm: action.confirm,
-    busy: action.busy,
-    back: action.back ?? "Go back",
+    title: t(`${key}.title`, params),
+    body: t(`${key}.body`, params),
+    extra: questions?.nodes ?? [],
+    confirm: t(`${key}.confirm`),
+    busy: t(`sub.${name}.busy`),
+    back: action.back ? t(`sub.${name}.back`) : t("dialog.back"),
     danger: Boolean(action.danger),
     opener,
     run: async () => {
       try {
-        const data = await gql(mutation, { id: subscriptionId, key: idempotencyKey });
-        const row = replaceSubscription(data[action.mutation]);
-        notify(action.done(subscription));
+        const variables = { id: subscriptionId, key: idempotencyKey, ...(questions?.values() ?? {}) };
+        const data = await gql(mutation, variables);
+        const updated = data[action.mutation];
+        const row = replaceSubscription(updated);
+        notify(t(updated.cancelAtPeriodEnd ? "sub.cancelAtEnd.done" : `sub.${name}.done`, params));
         return () => focusSubscription(row);
       } catch (error) {
         if (error instanceof ApiError && error.code === "SUBSCRIPTION_STATE_CONFLICT") {
@@ -882,14 +1051,14 @@ function confirmSubscriptionAction(subscriptionId, name, opener) {
             // The dialog message below still tells the truth.
           }
           const row = document.getElementById(`sub-${subscriptionId}`);
-          const status = SUBSCRIPTION_STATUS[error.currentStatus]?.[0]?.toLowerCase() ?? "changed";
-          notify(`Nothing was changed: ${subscription.planName} is already ${status}.`, "info");
+          const status = t(`status.${error.currentStatus}`).toLowerCase();
+          notify(t("conflict", { plan: subscription.planName, status }), "info");
           return () => row && focusSubscription(row);
         }
         throw error;
       }
     },
-    errorText: (error) => actionErrorMessage(error, "Nothing was changed."),
+    errorText: (error) => actionErrorMessage(error, t("error.nothingChanged")),
   });
 }
 
@@ -907,7 +1076,7 @@ let dialogTask = null;
 function openDialog(task) {
   dialogTask = { ...task, running: false };
   dialogTitle.textContent = task.title;
-  dialogBody.replaceChildren(h("p", {}, task.body));
+  dialogBody.replaceChildren(h("p", {}, task.body), ...(task.extra ?? []));
   dialogError.hidden = true;
   dialogError.textContent = "";
   dialogOk.textContent = task.confirm;
@@ -956,13 +1125,13 @@ dialogForm.addEventListener("submit", async (event) => {
     closeDialog(after);
   } catch (error) {
     if (error instanceof ApiError && LINK_ERRORS.has(error.code)) {
-      closeDialog(() => showLinkError(error.code));
+      closeDialog(() => showLinkError(error.code, error));
       return;
     }
     task.running = false;
     dialogError.textContent = task.errorText(error);
     dialogError.hidden = false;
-    dialogOk.textContent = "Try again";
+    dialogOk.textContent = t("retry");
     dialogBack.disabled = false;
     const wait = error instanceof ApiError && error.code === "RATE_LIMITED" ? error.retryAfter * 1000 : 0;
     window.setTimeout(() => { if (dialogTask === task) dialogOk.disabled = false; }, wait);
@@ -978,35 +1147,35 @@ function renderPaymentLinks() {
   const links = state.paymentLinks;
   const content = links.length
     ? h("ul", { class: "rows" }, links.map(renderPaymentLink))
-    : emptyState("Nothing to pay right now.");
-  return section("payment-links", "Open payments", links.length ? "Requests from the merchant waiting for your payment." : null, content);
+    : emptyState(t("links.empty"));
+  return section("payment-links", t("links.title"), links.length ? t("links.description") : null, content);
 }
 
 function renderPaymentLink(link) {
   const href = safeHttpUrl(link.url);
-  const label = link.description || "Payment request";
+  const label = link.description || t("links.request");
   const titleId = `link-${link.id}-title`;
   return h("li", { class: "row payment-link", "aria-labelledby": titleId },
     h("div", { class: "row-main" },
       h("div", { class: "row-title" },
         h("h3", { id: titleId }, label),
-        statusBadge(LINK_STATUS, link.status)),
+        statusBadge("link", link.status)),
       h("p", { class: "price" }, formatAmount(link.amount, link.currency)),
-      link.expiresAt ? h("p", { class: "meta" }, "Pay by ", time(link.expiresAt)) : null),
+      link.expiresAt ? h("p", { class: "meta" }, ...around("links.payBy", time(link.expiresAt))) : null),
     h("div", { class: "row-actions" },
       href
         ? h("a", { class: "button", href, target: "_blank", rel: "noopener noreferrer" },
-          "Pay", hidden(` ${formatAmount(link.amount, link.currency)} for ${label} (opens in a new tab)`))
-        : h("span", { class: "meta" }, "Unavailable")));
+          t("links.pay"), hidden(` ${t("links.payWhat", { amount: formatAmount(link.amount, link.currency), label })} ${t("newTab")}`))
+        : h("span", { class: "meta" }, t("links.unavailable"))));
 }
 
 // ---- payments
 
 function renderPayments() {
   const list = h("ul", { class: "rows payments", id: "payment-list" });
-  const card = section("payments", "Payment history", null, list);
+  const card = section("payments", t("payments.title"), null, list);
   if (!state.payments.length) {
-    list.replaceWith(emptyState("No payments yet."));
+    list.replaceWith(emptyState(t("payments.empty")));
     return card;
   }
   list.append(...state.payments.map(renderPayment));
@@ -1017,8 +1186,8 @@ function renderPayments() {
 function renderPayment(p) {
   return h("li", { class: "payment", id: `pay-${p.id}`, tabindex: "-1" },
     h("span", { class: "payment-date" }, time(p.createdAt)),
-    h("span", { class: "payment-description" }, p.description || "Payment"),
-    h("span", { class: "payment-status" }, statusBadge(PAYMENT_STATUS, p.status)),
+    h("span", { class: "payment-description" }, p.description || t("payments.payment")),
+    h("span", { class: "payment-status" }, statusBadge("payment", p.status)),
     h("span", { class: "payment-amount" }, formatAmount(p.amount, p.currency)));
 }
 
@@ -1026,10 +1195,10 @@ function renderLoadMore() {
   const wrap = h("div", { class: "load-more", id: "load-more" });
   if (!state.pageInfo.hasNextPage) return wrap;
   const error = h("p", { class: "field-error", role: "alert", hidden: true });
-  const button = h("button", { type: "button", class: "button secondary" }, "Load more payments");
+  const button = h("button", { type: "button", class: "button secondary" }, t("payments.more"));
   button.addEventListener("click", async () => {
     button.disabled = true;
-    button.textContent = "Loading…";
+    button.textContent = t("payments.loading");
     error.hidden = true;
     try {
       const data = await gql(MORE_PAYMENTS_QUERY, { first: PAGE_SIZE, after: state.pageInfo.endCursor });
@@ -1041,17 +1210,17 @@ function renderLoadMore() {
       document.getElementById("payment-list").append(...rows);
       const next = renderLoadMore();
       wrap.replaceWith(next);
-      announce(`${added.length} more payment${added.length === 1 ? "" : "s"} loaded.`);
+      announce(t("payments.loaded", { count: added.length }));
       const nextButton = next.querySelector("button");
       (rows[0] ?? nextButton)?.focus();
     } catch (err) {
       if (err instanceof ApiError && LINK_ERRORS.has(err.code)) {
-        showLinkError(err.code);
+        showLinkError(err.code, err);
         return;
       }
       button.disabled = false;
-      button.textContent = "Load more payments";
-      error.textContent = actionErrorMessage(err, "More payments couldn't be loaded.");
+      button.textContent = t("payments.more");
+      error.textContent = actionErrorMessage(err, t("payments.notLoaded"));
       error.hidden = false;
     }
   });
@@ -1059,4 +1228,14 @@ function renderLoadMore() {
   return wrap;
 }
 
-load();
+async function start() {
+  languageSwitcher();
+  try {
+    await useLocale(chosenLocale(null));
+  } catch {
+    // Without a catalogue the page shows its keys; the next switch fetches again.
+  }
+  await load();
+}
+
+start();
