@@ -223,7 +223,7 @@ NGINX_SITE = """\
       proxy_send_timeout 30s;
       proxy_read_timeout 30s;
       proxy_next_upstream error timeout;
-      proxy_next_upstream_tries 2;
+      proxy_next_upstream_tries 2;{extra}
     }}
   }}
 """
@@ -235,12 +235,27 @@ class PrivateNginx:
     def __init__(self, upstream_ports: list[int]) -> None:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="gw-nginx-"))
-        upstreams = "\n".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;"
-                              for port in upstream_ports)
-        site = NGINX_SITE.format(upstreams=upstreams, listen=f"127.0.0.1:{self.port}")
+        self.upstream_ports = list(upstream_ports)
+        self._write(down=())
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _write(self, down: tuple[int, ...]) -> None:
+        upstreams = "\n".join(
+            f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=2s{' down' if port in down else ''};"
+            for port in self.upstream_ports)
+        # The tests' own addition: which gateway answered (not for production: it names
+        # internal addresses to clients).
+        extra = "\n      add_header X-Upstream $upstream_addr always;"
+        site = NGINX_SITE.format(upstreams=upstreams, listen=f"127.0.0.1:{self.port}", extra=extra)
         user = "user root;" if os.geteuid() == 0 else ""
         (self.dir / "nginx.conf").write_text(NGINX_CONF.format(dir=self.dir, user=user, site=site))
-        self.process: subprocess.Popen[bytes] | None = None
+
+    def take_out(self, port: int) -> None:
+        """Marks one gateway `down` and reloads (SIGHUP), as an operator does before
+        stopping it: nginx has no health checks of its own to learn it from /readyz."""
+        assert self.process is not None
+        self._write(down=(port,))
+        self.process.send_signal(signal.SIGHUP)
 
     @property
     def url(self) -> str:

@@ -172,13 +172,24 @@ async def test_a_replica_stopped_under_load_fails_no_request(replicas: Replicas)
         link = {"x-makepay-portal": made.json()["customer"]["urls"]["customerPortal"].split("?", 1)[1]}
         answers: list[tuple[int, tuple[str, ...]]] = []
 
-        async def read() -> None:
+        async def read() -> str:
             response = await client.post("/graphql", json={"query": WHO}, headers=link)
             answers.append((response.status_code, tuple(codes(response))))
+            return response.headers.get("x-upstream", "")
 
+        stopped = f"127.0.0.1:{b.port}"
         after_exit = 0
         for batch in range(400):  # bounded: the stop takes about the drain's second
             if batch == 3:
+                # As an operator stops a replica behind nginx: out of the upstream first
+                # (a reload), then SIGTERM once no new request goes to it; requests
+                # nginx already sent it are answered while it drains.
+                nginx.take_out(b.port)
+                for _ in range(200):
+                    if stopped not in await asyncio.gather(*(read() for _ in range(6))):
+                        break
+                else:
+                    raise AssertionError("nginx kept sending requests to the replica taken out")
                 b.terminate()
             await asyncio.gather(*(read() for _ in range(6)))
             if b.exited:
