@@ -76,6 +76,12 @@ def emit(as_json: bool, data: dict[str, Any], text: str) -> None:
         typer.echo(text)
 
 
+def listing(title: str, values: dict[str, Any]) -> str:
+    """A title and one indented `key: value` line per entry, for the text output."""
+    return "\n".join([title] + [f"  {key}: {value if value is not None else '(not set)'}"
+                                for key, value in values.items()])
+
+
 def fail(as_json: bool, error: GatewayError) -> None:
     if as_json:
         json_error(error.code, error.message)
@@ -344,9 +350,7 @@ def set_branding(
 
     branding = run_in_session(settings, as_json, work)
     emit(as_json, {"ok": True, "companyId": company, "branding": branding},
-         "\n".join([f"Portal branding of {company}:"]
-                   + [f"  {key}: {value if value is not None else '(not set)'}"
-                      for key, value in branding.items()]))
+         listing(f"Portal branding of {company}:", branding))
 
 
 @app.command("set-portal-settings")
@@ -396,9 +400,7 @@ def set_portal_settings(
 
     portal = run_in_session(settings, as_json, work)
     emit(as_json, {"ok": True, "companyId": company, "portalSettings": portal},
-         "\n".join([f"Portal settings of {company}:"]
-                   + [f"  {key}: {value if value is not None else '(not set)'}"
-                      for key, value in portal.items()]))
+         listing(f"Portal settings of {company}:", portal))
 
 
 @app.command("create-portal-link")
