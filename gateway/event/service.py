@@ -4,6 +4,7 @@ never does), kept `EVENT_RETENTION_DAYS` and read newest first."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gateway.errors import BadRequest
 from gateway.event.ids import new_event_id, public_event_id
-from gateway.event.repository import EventRepository, add_outside_session
+from gateway.event.repository import EventRepository, EventRow, add_outside_session
 from gateway.kit.cursor import Page, check_page_size, decode_cursor
 from gateway.kit.time import Clock, iso_ms
 from gateway.models import Event
@@ -56,14 +57,15 @@ def subscription_event_type(before: str, after: str) -> str:
     return "subscription.updated"
 
 
-def build_event(
+def event_row(
     clock: Clock,
     company_id: str,
     event_type: str,
     source: Source,
     obj: dict[str, Any],
     previous: dict[str, Any] | None = None,
-) -> Event:
+) -> EventRow:
+    """A new event's columns: id, company, type, source, body (the webhook's JSON), time."""
     timestamp = clock.timestamp()
     event_id = new_event_id(timestamp)
     created_at = clock.now()
@@ -78,8 +80,7 @@ def build_event(
         "source": str(source),
         "data": data,
     }).decode()
-    return Event(id=event_id, company_id=company_id, type=event_type, source=str(source),
-                 body=body, created_at=created_at)
+    return event_id, company_id, event_type, str(source), body, created_at
 
 
 class EventService:
@@ -99,7 +100,10 @@ class EventService:
     ) -> Event:
         """Added to the caller's transaction: committed or rolled back with the change.
         `dispatched`: the caller schedules its deliveries itself (no fan-out)."""
-        event = build_event(self.clock, company_id, event_type, source, obj, previous)
+        event_id, _, _, _, body, created_at = event_row(self.clock, company_id, event_type,
+                                                        source, obj, previous)
+        event = Event(id=event_id, company_id=company_id, type=event_type, source=str(source),
+                      body=body, created_at=created_at)
         if dispatched:
             event.dispatched_at = event.created_at
         await self.repo.add(event)
@@ -124,8 +128,9 @@ class EventService:
 async def emit_alone(
     engine: AsyncEngine, clock: Clock, company_id: str, event_type: str, source: Source,
     obj: dict[str, Any],
-) -> Event:
-    """For a request whose only write is its event (a portal link issued)."""
-    event = build_event(clock, company_id, event_type, source, obj)
-    await add_outside_session(engine, event)
-    return event
+) -> uuid.UUID:
+    """For a request whose only write is its event (a portal link issued): committed
+    when this returns. The event's id."""
+    row = event_row(clock, company_id, event_type, source, obj)
+    await add_outside_session(engine, row)
+    return row[0]

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -36,32 +37,39 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLBoolean,
+    GraphQLError,
     GraphQLField,
     GraphQLID,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     GraphQLString,
     InlineFragmentNode,
+    OperationDefinitionNode,
     SelectionSetNode,
     Undefined,
+    get_argument_values,
     is_leaf_type,
 )
+from graphql.pyutils import Path
 from strawberry.types.field import StrawberryField
 
-from gateway.graphql.internals import BASIC_RESOLVER_NAME
+from gateway.graphql.internals import BASIC_RESOLVER_NAME, resolve_info
 
 NOT_PLAIN: Any = object()
 
 _DEFINITION = "strawberry-definition"
-_LEAF, _OBJECT, _LIST, _TYPENAME = range(4)
+_LEAF, _OBJECT, _LIST, _TYPENAME, _RESOLVED = range(5)
 
 # An entry: (response key, read, attribute name, kind, payload, nullable), where
 # read(source, attribute) is the field's default resolver; payload is the scalar's
 # serialize function with the type it returns unchanged, if any (_LEAF), the object's
 # plan with its Python class (_OBJECT), (item kind, item payload, item nullable)
-# (_LIST) or the type name (_TYPENAME).
+# (_LIST), the type name (_TYPENAME), or for a field with a resolver (_RESOLVED, in a
+# single-field query's plan only) a _Resolved.
 Entry = tuple[str, Callable[[Any, str], Any], str, int, Any, bool]
+PathKeys = tuple[tuple[str, str], ...]  # (response key, parent type name) from the root
 Plan = tuple[Entry, ...]
 
 # Values that are never awaitable nor exceptions: the common case skips both checks.
@@ -72,14 +80,24 @@ _SERIALIZED_AS_IS: dict[Callable[[Any], Any], type] = {
     GraphQLString.serialize: str, GraphQLID.serialize: str, GraphQLBoolean.serialize: bool}
 
 
-def complete(plan: Plan, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
+def complete(plan: Plan, source: Any, is_awaitable: Callable[[Any], bool],
+             resolving: Resolving | None = None) -> Any:
     """The selection's response dict for `source`, or NOT_PLAIN."""
     out: dict[str, Any] = {}
     for key, read, attribute, kind, payload, nullable in plan:
         if kind == _TYPENAME:
             out[key] = payload
             continue
-        value = _one(kind, payload, nullable, read(source, attribute), is_awaitable)
+        if kind == _RESOLVED:
+            if resolving is None:
+                return NOT_PLAIN
+            value = resolving.field(payload, source)
+            if value is not NOT_PLAIN:
+                value = _one(payload.kind, payload.payload, nullable, value, is_awaitable,
+                             resolving)
+        else:
+            value = _one(kind, payload, nullable, read(source, attribute), is_awaitable,
+                         resolving)
         if value is NOT_PLAIN:
             return NOT_PLAIN
         out[key] = value
@@ -87,14 +105,16 @@ def complete(plan: Plan, source: Any, is_awaitable: Callable[[Any], bool]) -> An
 
 
 def complete_value(compiled: tuple[int, Any, bool], value: Any,
-                   is_awaitable: Callable[[Any], bool]) -> Any:
-    """A field's whole value (what `compile_value` planned), or NOT_PLAIN."""
+                   is_awaitable: Callable[[Any], bool],
+                   resolving: Resolving | None = None) -> Any:
+    """A field's whole value (what `compile_value` planned), or NOT_PLAIN. `resolving`
+    calls the resolvers of a plan compiled with `resolvers_at`."""
     kind, payload, nullable = compiled
-    return _one(kind, payload, nullable, value, is_awaitable)
+    return _one(kind, payload, nullable, value, is_awaitable, resolving)
 
 
 def _one(kind: int, payload: Any, nullable: bool, value: Any,
-         is_awaitable: Callable[[Any], bool]) -> Any:
+         is_awaitable: Callable[[Any], bool], resolving: Resolving | None = None) -> Any:
     """One value of a field or list item: serialized, completed, or NOT_PLAIN."""
     if value is None:
         return None if nullable else NOT_PLAIN
@@ -114,13 +134,13 @@ def _one(kind: int, payload: Any, nullable: bool, value: Any,
         plan, cls = payload
         if type(value) is not cls and (isinstance(value, Exception) or is_awaitable(value)):
             return NOT_PLAIN
-        return complete(plan, value, is_awaitable)
+        return complete(plan, value, is_awaitable, resolving)
     if type(value) is not list and type(value) is not tuple:
         return NOT_PLAIN  # generators, async iterables, strings: graphql-core's rules
     item_kind, item_payload, item_nullable = payload
     out: list[Any] = []
     for item in value:
-        item = _one(item_kind, item_payload, item_nullable, item, is_awaitable)
+        item = _one(item_kind, item_payload, item_nullable, item, is_awaitable, resolving)
         if item is NOT_PLAIN:
             return NOT_PLAIN
         out.append(item)
@@ -134,11 +154,17 @@ class _NotPlain(Exception):
 
 
 def compile_value(return_type: Any, node: FieldNode,
-                  fragments: Mapping[str, FragmentDefinitionNode]) -> tuple[int, Any, bool] | None:
+                  fragments: Mapping[str, FragmentDefinitionNode],
+                  resolvers_at: PathKeys | None = None) -> tuple[int, Any, bool] | None:
     """The plan for completing a field of `return_type` selected by `node` (an object
-    type or a list of objects, possibly non-null), or None when it is not plain."""
+    type or a list of objects, possibly non-null), or None when it is not plain.
+
+    `resolvers_at`, the field's path (response keys with their parent type names),
+    lets the plan hold fields with a synchronous resolver, at paths without a list
+    between them and the field: `complete_value` calls them through a Resolving."""
     try:
-        kind, payload, nullable = _compile_type(return_type, node.selection_set, fragments)
+        kind, payload, nullable = _compile_type(return_type, node.selection_set, fragments,
+                                                resolvers_at)
     except _NotPlain:
         return None
     if kind == _LEAF:
@@ -147,19 +173,21 @@ def compile_value(return_type: Any, node: FieldNode,
 
 
 def _compile_type(gtype: Any, selection_set: SelectionSetNode | None,
-                  fragments: Mapping[str, FragmentDefinitionNode]) -> tuple[int, Any, bool]:
+                  fragments: Mapping[str, FragmentDefinitionNode],
+                  at: PathKeys | None = None) -> tuple[int, Any, bool]:
     nullable = not isinstance(gtype, GraphQLNonNull)
     named = gtype if nullable else gtype.of_type
     if is_leaf_type(named):
         return _LEAF, (named.serialize, _SERIALIZED_AS_IS.get(named.serialize)), nullable
     if isinstance(named, GraphQLList):
+        # Items have indexes in their paths: no resolvers planned below a list.
         kind, payload, item_nullable = _compile_type(named.of_type, selection_set, fragments)
         if kind == _LIST:
             raise _NotPlain  # lists of lists: left to graphql-core
         return _LIST, (kind, payload, item_nullable), nullable
     definition = (named.extensions or {}).get(_DEFINITION) if isinstance(named, GraphQLObjectType) else None
     if definition is not None and named.is_type_of is None and selection_set:
-        plan = _compile_selection(named, selection_set, fragments)
+        plan = _compile_selection(named, selection_set, fragments, at)
         return _OBJECT, (plan, definition.origin), nullable
     raise _NotPlain  # interfaces, unions, objects with is_type_of
 
@@ -183,11 +211,12 @@ def field_value(entry: Entry, source: Any, is_awaitable: Callable[[Any], bool]) 
 
 
 def _compile_selection(object_type: GraphQLObjectType, selection_set: SelectionSetNode,
-                       fragments: Mapping[str, FragmentDefinitionNode]) -> Plan:
+                       fragments: Mapping[str, FragmentDefinitionNode],
+                       at: PathKeys | None = None) -> Plan:
     entries: list[Entry] = []
     seen: set[str] = set()
     for node in _fields(object_type, selection_set, fragments, set()):
-        entry = _compile_field(object_type, node, fragments)
+        entry = _compile_field(object_type, node, fragments, at)
         if entry[0] in seen:
             raise _NotPlain  # the same key twice: graphql-core merges the selections
         seen.add(entry[0])
@@ -196,7 +225,8 @@ def _compile_selection(object_type: GraphQLObjectType, selection_set: SelectionS
 
 
 def _compile_field(object_type: GraphQLObjectType, node: FieldNode,
-                   fragments: Mapping[str, FragmentDefinitionNode]) -> Entry:
+                   fragments: Mapping[str, FragmentDefinitionNode],
+                   at: PathKeys | None = None) -> Entry:
     key = node.alias.value if node.alias else node.name.value
     name = node.name.value
     if name == "__typename":
@@ -204,14 +234,82 @@ def _compile_field(object_type: GraphQLObjectType, node: FieldNode,
     field_def: GraphQLField | None = object_type.fields.get(name)
     if field_def is None or node.directives:
         raise _NotPlain
-    if field_def.args or node.arguments:
-        raise _NotPlain
     definition = (field_def.extensions or {}).get(_DEFINITION)
-    if not (isinstance(definition, StrawberryField) and definition.is_basic_field
-            and getattr(field_def.resolve, "__name__", "") == BASIC_RESOLVER_NAME):
+    if not isinstance(definition, StrawberryField):
         raise _NotPlain
-    kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments)
-    return key, definition.default_resolver, definition.python_name, kind, payload, nullable
+    if (definition.is_basic_field and not field_def.args and not node.arguments
+            and getattr(field_def.resolve, "__name__", "") == BASIC_RESOLVER_NAME):
+        kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments)
+        return key, definition.default_resolver, definition.python_name, kind, payload, nullable
+    if at is None or definition.is_basic_field or definition.is_async or field_def.resolve is None:
+        raise _NotPlain
+    path = (*at, (key, object_type.name))
+    kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments, path)
+    resolved = _Resolved(field_def, node, object_type, path,
+                         bool(field_def.args or node.arguments), kind, payload)
+    return key, getattr, name, _RESOLVED, resolved, nullable
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """A field with a resolver in a plan: what calling it needs besides the request's."""
+
+    field_def: GraphQLField
+    node: FieldNode
+    parent_type: GraphQLObjectType
+    path: PathKeys
+    has_arguments: bool
+    kind: int
+    payload: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Resolving:
+    """What a plan's resolvers are called with: the operation's, one per request.
+
+    A resolver is Strawberry's own (field_def.resolve: its argument conversion, Info,
+    permissions and extensions), called with the arguments and resolve info
+    graphql-core's executor would give it. Anything but a plain value back (an
+    exception, an awaitable) makes the completion NOT_PLAIN, and the caller completes
+    the value the usual way, which calls the resolver again and reports what it
+    does: planned only in queries, whose resolvers read."""
+
+    schema: GraphQLSchema
+    fragments: Mapping[str, FragmentDefinitionNode]
+    root_value: Any
+    operation: OperationDefinitionNode
+    variables: Any  # graphql-core's VariableValues, as the guard coerced them
+    context: Any
+    is_awaitable: Callable[[Any], bool]
+    operation_extensions: dict[str, Any] | None
+
+    def field(self, resolved: _Resolved, source: Any) -> Any:
+        field_def, node = resolved.field_def, resolved.node
+        try:
+            args = (get_argument_values(field_def, node, self.variables)
+                    if resolved.has_arguments else {})
+        except GraphQLError:
+            return NOT_PLAIN
+        path: Path | None = None
+        for key, type_name in resolved.path:
+            path = Path(path, key, type_name)
+        info = resolve_info(
+            field_name=node.name.value, field_nodes=[node], return_type=field_def.type,
+            parent_type=resolved.parent_type, path=path, schema=self.schema,
+            fragments=self.fragments, root_value=self.root_value, operation=self.operation,
+            variable_values=self.variables.coerced, context=self.context,
+            is_awaitable=self.is_awaitable, abort_signal=None, async_helpers=None,
+            operation_extensions=self.operation_extensions)
+        try:
+            value = field_def.resolve(source, info, **args)  # type: ignore[misc]
+        except Exception:
+            return NOT_PLAIN
+        if type(value) not in _PLAIN_TYPES and self.is_awaitable(value):
+            close = getattr(value, "close", None)
+            if close is not None:
+                close()  # a coroutine never awaited: the usual way makes its own
+            return NOT_PLAIN
+        return value
 
 
 def _fields(object_type: GraphQLObjectType, selection_set: SelectionSetNode,

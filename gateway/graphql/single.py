@@ -78,10 +78,14 @@ class SingleField:
         field_def = root_type.fields.get(node.name.value)
         if field_def is None or field_def.resolve is None:
             return None
-        plan = completion.compile_value(field_def.type, node, fragments)
+        key = node.alias.value if node.alias else node.name.value
+        # A query's plan may call the resolvers below the root field (the portal's
+        # payments(first, after)); a mutation's leaves them to graphql-core, which
+        # calls each once.
+        resolvers_at = ((key, root_type.name),) if operation.operation is OperationType.QUERY else None
+        plan = completion.compile_value(field_def.type, node, fragments, resolvers_at)
         if plan is None:
             return None
-        key = node.alias.value if node.alias else node.name.value
         return cls(operation, root_type, field_def, node, key, fragments, plan)
 
     async def run(self, schema: GraphQLSchema, document: DocumentNode,
@@ -106,7 +110,11 @@ class SingleField:
             result = self.field_def.resolve(root_value, info, **args)  # type: ignore[misc]
             if is_awaitable(result):
                 result = await result
-            value = completion.complete_value(self.plan, result, is_awaitable)
+            resolving = completion.Resolving(
+                schema, self.fragments, root_value, self.operation, coerced, context,
+                is_awaitable, operation_extensions,
+            ) if self.operation.operation is OperationType.QUERY else None
+            value = completion.complete_value(self.plan, result, is_awaitable, resolving)
         except Exception as exc:
             error = located_error(exc, [self.node], path.as_list())
             return ExecutionResult(data=self._failed(), errors=[error])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from gateway.customer.service import CustomerService
 from gateway.event.service import EventService
-from tests.factories import create_api_key, create_company, create_subscription
+from tests.factories import create_api_key, create_company, create_customer, create_subscription
 from tests.portal.conftest import Tenant, link_header, make_tenant
 from tests.support import Gateway, error_codes
 
@@ -129,6 +130,23 @@ class TestMerchantChanges:
         assert signature not in str(issued)
         assert revoked["type"] == "portal_links.revoked"
         assert revoked["payload"]["data"]["object"]["customerUid"] == tenant.customer.uid
+
+    async def test_links_issued_at_once_each_have_their_event(self, tenant: Tenant) -> None:
+        """Link events issued together are written together (event/repository.py): each
+        request returns after its own row is committed, whatever batch it joined."""
+        customers = [tenant.customer] + [
+            await create_customer(tenant.gw, tenant.company, email=f"c{n}@example.com")
+            for n in range(29)]
+
+        answers = await asyncio.gather(*(tenant.gw.gql_data(
+            "mutation($id: ID!) { createPortalLink(customerId: $id) { expiresAt } }",
+            {"id": customer.uid}, tenant.api_key) for customer in customers))
+
+        issued = {event["payload"]["data"]["object"]["customerUid"]:
+                  event["payload"]["data"]["object"]["expiresAt"]
+                  for event in await events(tenant, first=100)}
+        assert issued == {customer.uid: answer["createPortalLink"]["expiresAt"]
+                          for customer, answer in zip(customers, answers, strict=True)}
 
     async def test_the_partner_route_link_is_an_event_too(self, tenant: Tenant) -> None:
         response = await tenant.gw.client.post(
