@@ -13,6 +13,9 @@ typed principal or the contract's refusal (a GatewayError):
 - `signed_in()`: a live dashboard session, whatever its teams -> DashboardSession.
 - `portal(budget)`: the signed portal link (x-makepay-portal) -> PortalAccess.
 
+`settings_actor(principal)` then says who made a settings change, for its record
+in the merchant's audit trail (audit/service.py, SettingsChangeService).
+
 An API key and a portal link are verified once per request and kept; a dashboard
 user's permission is read from the database every time it is asked for."""
 
