@@ -330,8 +330,9 @@ def set_branding(
         help="Shown instead of the company name; \"\" clears.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Set a company's portal branding (options not given stay); with no option, show it."""
-    from gateway.company.branding import JSON_KEYS
+    """Set a company's portal branding (options not given stay); with no option, show it.
+    A change is recorded in the company's settingsChanges as the operator's."""
+    from gateway.audit.service import OPERATOR
     from gateway.company.service import CompanyService
     from gateway.kit.time import SystemClock
 
@@ -343,10 +344,10 @@ def set_branding(
     async def work(session: AsyncSession) -> dict[str, str | None]:
         service = CompanyService(session, SystemClock())
         if changes:
-            branding = await service.update_branding(company, changes)
+            branding = await service.update_branding(company, changes, OPERATOR)
         else:
             branding = await service.branding(company)
-        return {key: getattr(branding, name) for name, key in JSON_KEYS.items()}
+        return branding.public()
 
     branding = run_in_session(settings, as_json, work)
     emit(as_json, {"ok": True, "companyId": company, "branding": branding},
@@ -371,7 +372,9 @@ def set_portal_settings(
         help="A setting to restore to its default (e.g. returnUrl); may be repeated.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Set a company's portal settings (options not given stay); with no option, show them."""
+    """Set a company's portal settings (options not given stay); with no option, show them.
+    A change is recorded in the company's settingsChanges as the operator's."""
+    from gateway.audit.service import OPERATOR
     from gateway.company.portal_settings import JSON_KEYS
     from gateway.company.service import CompanyService
     from gateway.errors import BadRequest
@@ -393,7 +396,7 @@ def set_portal_settings(
                 raise BadRequest(f"--reset takes one of: {', '.join(names)}.", field="reset")
             changes[names[key]] = None
         if changes:
-            found = await service.update_portal_settings(company, changes)
+            found = await service.update_portal_settings(company, changes, OPERATOR)
         else:
             found = await service.portal_settings(company)
         return found.public()

@@ -13,11 +13,15 @@ typed principal or the contract's refusal (a GatewayError):
 - `signed_in()`: a live dashboard session, whatever its teams -> DashboardSession.
 - `portal(budget)`: the signed portal link (x-makepay-portal) -> PortalAccess.
 
+`settings_actor(principal)` then says who made a settings change, for its record
+in the merchant's audit trail (audit/service.py, SettingsChangeService).
+
 An API key and a portal link are verified once per request and kept; a dashboard
 user's permission is read from the database every time it is asked for."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -27,6 +31,8 @@ from starlette.requests import HTTPConnection
 
 from gateway.api_key.revocation import checkable_key_id
 from gateway.api_key.service import ApiKeyPrincipal
+from gateway.audit.service import ActorType, SettingsActor
+from gateway.dashboard.repository import UserRepository
 from gateway.dashboard.service import SETTINGS_MANAGE, TeamService
 from gateway.dashboard.sessions import CSRF_HEADER, SESSION_COOKIE, DashboardSession, SessionService
 from gateway.db import autocommit_engine
@@ -52,15 +58,21 @@ KEY_SECRET_HEADER = "x-makecrypto-key-secret"  # noqa: S105 (a header name)
 
 @dataclass(frozen=True, slots=True)
 class LinkPrincipal:
-    """Who asks for or revokes portal links: an API key, or a dashboard user acting
-    for a company."""
+    """Who asks for or revokes portal links, or changes settings: an API key, or a
+    dashboard user acting for a company."""
 
     company_id: str
     rate_key: str
+    actor_id: str  # the API key's id, or the dashboard user's UUID
     # Set when authentication already spent the link budget (Caller.link_issuer).
     rate_checked: bool = False
     decision: RateDecision | None = None
     source: Source = Source.merchant_api  # what the events of its changes say
+
+    @classmethod
+    def of_key(cls, key: ApiKeyPrincipal, rate_checked: bool = False,
+               decision: RateDecision | None = None) -> LinkPrincipal:
+        return cls(key.company_id, key.rate_key, key.key_id, rate_checked, decision)
 
 
 def session_service(state: State) -> SessionService:
@@ -188,7 +200,8 @@ class Caller:
             raise BadRequest("companyId is required with a dashboard session.")
         await TeamService(self.session, self.state.clock).require_permission(
             company_id, session.user_id, SETTINGS_MANAGE)
-        return LinkPrincipal(company_id, session.rate_key, source=Source.dashboard)
+        return LinkPrincipal(company_id, session.rate_key, str(session.user_id),
+                             source=Source.dashboard)
 
     async def link_principal(self, company_id: str | None) -> LinkPrincipal:
         """Who may create or revoke portal links: an API key (whose company is implied;
@@ -198,10 +211,21 @@ class Caller:
             principal = await self.merchant()
             if company_id is not None and company_id != principal.company_id:
                 raise Forbidden("This API key belongs to another company.")
-            return LinkPrincipal(principal.company_id, principal.rate_key)
+            return LinkPrincipal.of_key(principal)
         if SESSION_COOKIE in self.request.cookies:
             return await self.team_manager(company_id)
         raise Unauthenticated()
+
+    async def settings_actor(self, principal: LinkPrincipal) -> SettingsActor:
+        """Who makes a settings change, as the merchant's audit trail keeps it: the key,
+        or the dashboard user with their email as it is now; the client IP and
+        User-Agent of the request."""
+        ip, agent = self.client_ip, self.request.headers.get("user-agent")
+        if principal.source is not Source.dashboard:
+            return SettingsActor(ActorType.API_KEY, principal.actor_id, None, ip, agent)
+        user = await UserRepository(self.session).get(uuid.UUID(principal.actor_id))
+        return SettingsActor(ActorType.DASHBOARD_USER, principal.actor_id,
+                             user.email if user is not None else None, ip, agent)
 
     async def link_issuer(self, company_id: str | None = None, *,
                           key_only: bool = False) -> LinkPrincipal:
@@ -224,11 +248,10 @@ class Caller:
                     self.client_ip, principal.key_id, (principal.company_id, principal.rate_key))
                 if not revoked:
                     self._merchant = principal
-                    return LinkPrincipal(principal.company_id, principal.rate_key, True, decision)
+                    return LinkPrincipal.of_key(principal, True, decision)
                 state.api_keys.revoked_elsewhere(principal.key_id)
         if key_only:
-            merchant = await self.merchant()
-            return LinkPrincipal(merchant.company_id, merchant.rate_key)
+            return LinkPrincipal.of_key(await self.merchant())
         return await self.link_principal(company_id)
 
     async def portal(self, budget: PortalBudget) -> PortalAccess:

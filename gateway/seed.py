@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.api_key.service import ApiKeyService
+from gateway.audit.service import OPERATOR
 from gateway.company.service import CompanyService
 from gateway.config import Settings
 from gateway.customer.service import CustomerService
@@ -33,7 +34,8 @@ async def seed_demo(settings: Settings, session: AsyncSession, *, if_empty: bool
     companies = CompanyService(session, clock)
     company = await companies.create("Demo Merchant", DEMO_COMPANY_ID if if_empty else None)
     await companies.update_branding(company.id, {"accent_color": DEMO_ACCENT_COLOR,
-                                                 "support_email": "support@example.com"})
+                                                 "support_email": "support@example.com"},
+                                    OPERATOR)
     customers = CustomerService(session, clock)
     ada = await customers.create(company.id, email="buyer@example.com", name="Ada Lovelace",
                                  client_id="client_1042", metadata={"source": "api"})

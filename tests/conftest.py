@@ -35,8 +35,8 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 RUN_ID = uuid.uuid4().hex[:10]
 TABLES = ["webhook_attempts", "webhook_deliveries", "webhook_endpoints", "events",
-          "audit_events", "portal_revocations", "memberships", "users", "subscriptions",
-          "payment_links", "payments", "customers", "api_keys", "companies"]
+          "audit_events", "settings_changes", "portal_revocations", "memberships", "users",
+          "subscriptions", "payment_links", "payments", "customers", "api_keys", "companies"]
 SIGNING_SECRETS = ["test-signing-secret-newest-0123456789abcdef",
                    "test-signing-secret-older-0123456789abcdefgh"]
 _prefixes = itertools.count()

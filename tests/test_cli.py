@@ -297,6 +297,50 @@ def test_cli_refuses_invalid_input_and_changes_nothing(
     assert as_json(gateway([*settings_command, "--json"], env))["portalSettings"] == SETTINGS_DEFAULTS
 
 
+def settings_changes(env: dict[str, str], company_id: str) -> list[dict[str, Any]]:
+    """The company's settingsChanges, read as its merchant reads them: with an API key."""
+    key = as_json(gateway(["create-api-key", "--company", company_id, "--json"], env))
+    answer = graphql_answer(
+        env, "{ settingsChanges { edges { node { action actorType actorId actorEmail "
+        "changes { field before after } clientIp userAgent } } } }",
+        {"x-makecrypto-key-id": key["keyId"], "x-makecrypto-key-secret": key["secret"]})
+    return [edge["node"] for edge in answer["data"]["settingsChanges"]["edges"]]
+
+
+OPERATOR_CHANGE = {"actorType": "OPERATOR", "actorId": None, "actorEmail": None,
+                   "clientIp": None, "userAgent": None}
+
+
+def test_cli_settings_change_is_recorded_as_the_operators(
+    env: dict[str, str], settings_command: list[str]
+) -> None:
+    gateway([*settings_command, "--no-pause-enabled", "--default-locale", "en",
+             "--return-url", SETTINGS_CHANGED["returnUrl"]], env)
+    gateway([*settings_command, "--no-pause-enabled"], env)  # already so: nothing to record
+    gateway([*settings_command, "--default-locale", "it"], env, check=False)  # refused
+    gateway(settings_command, env)  # only shown
+
+    assert settings_changes(env, settings_command[2]) == [{
+        "action": "portal_settings.update", **OPERATOR_CHANGE, "changes": [
+            {"field": "pauseEnabled", "before": True, "after": False},
+            {"field": "returnUrl", "before": None, "after": SETTINGS_CHANGED["returnUrl"]}]}]
+
+
+def test_cli_branding_change_is_recorded_as_the_operators(
+    env: dict[str, str], brand: list[str]
+) -> None:
+    gateway([*brand, "--accent-color", "#0f766e", "--display-name", "Acme Cloud"], env)
+    gateway([*brand, "--display-name", ""], env)
+    gateway([*brand, "--accent-color", "#fde047"], env, check=False)  # refused: too light
+
+    cleared, set_two = settings_changes(env, brand[2])
+
+    assert set_two == {"action": "branding.update", **OPERATOR_CHANGE, "changes": [
+        {"field": "accentColor", "before": None, "after": "#0f766e"},
+        {"field": "displayName", "before": None, "after": "Acme Cloud"}]}
+    assert cleared["changes"] == [{"field": "displayName", "before": "Acme Cloud", "after": None}]
+
+
 # ---------------------------------------------------------------- create-portal-link
 
 @pytest.fixture
@@ -307,19 +351,25 @@ def linked(env: dict[str, str]) -> list[str]:
 
 
 def portal_answer(env: dict[str, str], url: str) -> dict[str, Any]:
-    """The portal query, sent as the portal page sends it, to a gateway on the CLI's database.
-    (The CLI runs its own event loop, so the tests that call it are not async.)"""
-    return asyncio.run(_portal_answer(env, url))
+    """The portal query, sent as the portal page sends it."""
+    return graphql_answer(env, "{ portal { customer { name } } }",
+                          {"x-makepay-portal": url.split("?", 1)[1]})
 
 
-async def _portal_answer(env: dict[str, str], url: str) -> dict[str, Any]:
+def graphql_answer(env: dict[str, str], query: str, headers: dict[str, str]) -> dict[str, Any]:
+    """`query` sent to a gateway on the CLI's database. (The CLI runs its own event
+    loop, so the tests that call it are not async.)"""
+    return asyncio.run(_graphql_answer(env, query, headers))
+
+
+async def _graphql_answer(env: dict[str, str], query: str, headers: dict[str, str]
+                          ) -> dict[str, Any]:
     settings = Settings(database_url=env["DATABASE_URL"], environment="development", redis_url=None)
     app = create_app(settings)
     async with app.router.lifespan_context(app), httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"
     ) as client:
-        response = await client.post("/graphql", json={"query": "{ portal { customer { name } } }"},
-                                     headers={"x-makepay-portal": url.split("?", 1)[1]})
+        response = await client.post("/graphql", json={"query": query}, headers=headers)
     answer: dict[str, Any] = response.json()
     return answer
 

@@ -2,8 +2,15 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.audit.service import AuditService
-from gateway.audit.types import AuditEvent, AuditEventConnection, AuditEventEdge
+from gateway.audit.service import AuditService, SettingsChangeService
+from gateway.audit.types import (
+    AuditEvent,
+    AuditEventConnection,
+    AuditEventEdge,
+    SettingsChange,
+    SettingsChangeConnection,
+    SettingsChangeEdge,
+)
 from gateway.customer.types import PageInfo
 from gateway.graphql.context import Info
 
@@ -28,6 +35,28 @@ class AuditQuery:
         )
         return AuditEventConnection(
             edges=[AuditEventEdge(cursor=cursor, node=AuditEvent.from_model(row))
+                   for row, cursor in page.with_cursors()],
+            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
+        )
+
+    @strawberry.field(
+        description="Your own audit trail: every change to your portal settings and branding "
+        "(by API key, dashboard user or the operator's command), newest first. API key, or "
+        "a dashboard session with settings.manage on companyId."
+    )
+    async def settings_changes(
+        self,
+        info: Info,
+        first: int = 20,
+        after: str | None = None,
+        company_id: strawberry.ID | None = None,
+    ) -> SettingsChangeConnection:
+        principal = await info.context.link_principal(company_id)
+        info.context.reads_only()
+        page = await SettingsChangeService(info.context.session, info.context.state.clock).list(
+            principal.company_id, first=first, after=after)
+        return SettingsChangeConnection(
+            edges=[SettingsChangeEdge(cursor=cursor, node=SettingsChange.from_model(row))
                    for row, cursor in page.with_cursors()],
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
         )

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from gateway.kit.repository import CompanyScopedRepository
-from gateway.models import AuditEvent
+from gateway.models import AuditEvent, SettingsChange
 
 
 class AuditEventRepository(CompanyScopedRepository[AuditEvent]):
@@ -35,3 +35,10 @@ class AuditEventRepository(CompanyScopedRepository[AuditEvent]):
         (company, customer_uid, created_at, id) when filtered by customer."""
         conditions = [] if customer_uid is None else [col(AuditEvent.customer_uid) == customer_uid]
         return await self.newest_first(company_id, *conditions, limit=limit, after=after)
+
+
+class SettingsChangeRepository(CompanyScopedRepository[SettingsChange]):
+    """The merchant's settings changes; pages come from CompanyScopedRepository.newest_first,
+    served by the (company, created_at, id) index."""
+
+    model = SettingsChange

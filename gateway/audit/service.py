@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.audit.repository import AuditEventRepository
+from gateway.audit.repository import AuditEventRepository, SettingsChangeRepository
 from gateway.customer.service import CustomerService
 from gateway.kit.cursor import Page, check_page_size, decode_cursor
 from gateway.kit.ids import new_uuid
 from gateway.kit.time import Clock
-from gateway.models import AuditEvent
+from gateway.models import AuditEvent, SettingsChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,32 @@ class Change:
     before: str | None
     after: str | None
     details: dict[str, Any] | None = None
+
+
+class ActorType(StrEnum):
+    API_KEY = "API_KEY"
+    DASHBOARD_USER = "DASHBOARD_USER"
+    OPERATOR = "OPERATOR"  # the gateway command (set-portal-settings, set-branding)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsActor:
+    """Who changed a company's portal settings or branding, kept with the change."""
+
+    type: ActorType
+    id: str | None = None  # the API key's id or the dashboard user's UUID
+    email: str | None = None  # the dashboard user's, as it was at the change
+    client_ip: str | None = None
+    user_agent: str | None = None
+
+
+OPERATOR = SettingsActor(ActorType.OPERATOR)
+
+
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields whose value differs, each with its value before and after."""
+    return {key: {"before": before.get(key), "after": value}
+            for key, value in after.items() if before.get(key) != value}
 
 
 def _clip(value: str | None, length: int) -> str | None:
@@ -82,3 +110,33 @@ class AuditService:
                 created_at=self.clock.now(),
             )
         )
+
+
+class SettingsChangeService:
+    """The merchant's own audit trail: changes to portal settings and branding, by an
+    API key, a dashboard user or the operator. The values are the settings as the API
+    shows them; none of them is a secret."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.repo = SettingsChangeRepository(session)
+        self.clock = clock
+
+    async def list(self, company_id: str, *, first: int = 20, after: str | None = None
+                   ) -> Page[SettingsChange]:
+        check_page_size(first)
+        cursor = decode_cursor(after) if after else None
+        return Page.of(await self.repo.newest_first(company_id, limit=first + 1, after=cursor),
+                       first)
+
+    async def record(self, company_id: str, actor: SettingsActor, action: str,
+                     before: Mapping[str, Any], after: Mapping[str, Any]) -> SettingsChange | None:
+        """In the caller's transaction, so the record exists exactly when the change
+        does; nothing when no field changed."""
+        changes = field_changes(before, after)
+        if not changes:
+            return None
+        return await self.repo.add(SettingsChange(
+            id=new_uuid(), company_id=company_id, action=action, actor_type=actor.type.value,
+            actor_id=actor.id, actor_email=_clip(actor.email, 320), changes=changes,
+            client_ip=_clip(actor.client_ip, 64), user_agent=_clip(actor.user_agent, 500),
+            created_at=self.clock.now()))

@@ -49,6 +49,10 @@ class Branding:
                   if getattr(self, name) is not None}
         return stored or None
 
+    def public(self) -> dict[str, str | None]:
+        """Every field as the API names and shows it."""
+        return {key: getattr(self, name) for name, key in JSON_KEYS.items()}
+
     @property
     def is_empty(self) -> bool:
         return self.to_json() is None

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.audit.service import SettingsActor, SettingsChangeService
 from gateway.company import portal_settings
 from gateway.company.branding import Branding, clean_changes
 from gateway.company.portal_settings import PortalSettings
@@ -65,31 +66,42 @@ class CompanyService:
         return Branding.from_json((await self.get(company_id)).branding)
 
     async def update_branding(
-        self, company_id: str, changes: Mapping[str, str | None]
+        self, company_id: str, changes: Mapping[str, str | None], actor: SettingsActor
     ) -> Branding:
         """Applies `changes` (field name to value; None clears, absent stays). Every value
-        is validated before the row is read, so invalid input changes nothing."""
+        is validated before the row is read, so invalid input changes nothing. What
+        changed is recorded for the merchant's audit trail, in the same transaction."""
         cleaned = clean_changes(changes)
         company = await self._locked(company_id)
-        updated = Branding.from_json(company.branding).updated(cleaned)
+        before = Branding.from_json(company.branding)
+        updated = before.updated(cleaned)
         company.branding = updated.to_json()
         await self.repo.session.flush()
+        await self._audit(company_id, actor, "branding.update", before.public(), updated.public())
         return updated
 
     async def portal_settings(self, company_id: str) -> PortalSettings:
         return PortalSettings.from_json((await self.get(company_id)).portal_settings)
 
     async def update_portal_settings(
-        self, company_id: str, changes: Mapping[str, Any]
+        self, company_id: str, changes: Mapping[str, Any], actor: SettingsActor
     ) -> PortalSettings:
         """As update_branding: every value validated before the row is read; None
-        restores a field's default, absent stays."""
+        restores a field's default, absent stays; recorded for the audit trail."""
         cleaned = portal_settings.clean_changes(changes)
         company = await self._locked(company_id)
-        updated = PortalSettings.from_json(company.portal_settings).updated(cleaned)
+        before = PortalSettings.from_json(company.portal_settings)
+        updated = before.updated(cleaned)
         company.portal_settings = updated.to_json()
         await self.repo.session.flush()
+        await self._audit(company_id, actor, "portal_settings.update", before.public(),
+                          updated.public())
         return updated
+
+    async def _audit(self, company_id: str, actor: SettingsActor, action: str,
+                     before: dict[str, Any], after: dict[str, Any]) -> None:
+        await SettingsChangeService(self.repo.session, self.clock).record(
+            company_id, actor, action, before, after)
 
     async def _locked(self, company_id: str) -> Company:
         company = await self.repo.get_for_update(company_id)

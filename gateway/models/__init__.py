@@ -6,6 +6,7 @@ from gateway.models.event import Event
 from gateway.models.payment import Payment
 from gateway.models.payment_link import PaymentLink
 from gateway.models.portal_revocation import PortalRevocation
+from gateway.models.settings_change import SettingsChange
 from gateway.models.subscription import Subscription
 from gateway.models.user import Membership, User
 from gateway.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -20,6 +21,7 @@ __all__ = [
     "Payment",
     "PaymentLink",
     "PortalRevocation",
+    "SettingsChange",
     "Subscription",
     "User",
     "WebhookAttempt",

@@ -43,6 +43,8 @@ CURSOR_FIELDS = {
                   ["customers"]),
     "auditEvents": ("query($after: String) { auditEvents(after: $after) { edges { cursor } } }",
                     ["auditEvents"]),
+    "settingsChanges": ("query($after: String) { settingsChanges(after: $after) "
+                        "{ edges { cursor } } }", ["settingsChanges"]),
     "portal.payments": ("query($after: String) { portal { payments(after: $after) "
                         "{ edges { cursor } } } }", ["portal", "payments"]),
 }

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.audit.service import OPERATOR
 from gateway.company.branding import JSON_KEYS, Branding, clean_changes, contrast_ratio
 from gateway.company.service import CompanyService
 from gateway.errors import BadRequest, NotFound
@@ -21,7 +22,8 @@ from tests.support import Gateway
 
 async def update(gw: Gateway, company_id: str, **changes: str | None) -> Branding:
     async with gw.state.session_factory() as session:
-        branding = await CompanyService(session, gw.clock).update_branding(company_id, changes)
+        branding = await CompanyService(session, gw.clock).update_branding(company_id, changes,
+                                                                            OPERATOR)
         await session.commit()
         return branding
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import bindparam, select
 from sqlmodel import col
 
+from gateway.audit.service import OPERATOR
 from gateway.company.service import CompanyService
 from gateway.customer.repository import CustomerLookup, CustomerRepository
 from gateway.kit.prebuilt import driver_sql
@@ -43,7 +44,7 @@ async def test_the_portal_lookup_reads_the_company_branding(gw: Gateway) -> None
     company = await create_company(gw, "Acme")
     async with gw.state.session_factory() as session:
         await CompanyService(session, gw.clock).update_branding(
-            company.id, {"display_name": "Acme Billing"})
+            company.id, {"display_name": "Acme Billing"}, OPERATOR)
         await session.commit()
     customer = await create_customer(gw, company, name=None, client_id=None)
 

@@ -1,15 +1,20 @@
 """The merchant's portal settings on the page, in headless Chromium: each toggle
 changes what the page offers, the cancel dialog with its reasons (390 and 1280 px
 wide), the four languages (from the browser's locale, the merchant's default and the
-switcher), the expired screen with and without a way to a new link; axe-core on each
-new screen, screenshots in test-output/."""
+switcher), the expired screen with and without a way to a new link, and the issue's
+"done when" from the settings mutation to the webhook; axe-core on each new screen,
+screenshots in test-output/."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import json
 import time
 from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +24,8 @@ from gateway.signing.link import sign
 from gateway.web.page import ASSETS_DIR
 from tests.e2e.conftest import DESKTOP, PHONE, SIGNING_SECRET, Server, screenshot
 from tests.e2e.test_accessibility import axe_violations
+from tests.operations.processes import worker_process
+from tests.webhook.support import Receiver, receiver, verified
 
 pytestmark = pytest.mark.e2e
 
@@ -212,6 +219,75 @@ class TestLanguages:
         await dialog.get_by_role("button", name="Résilier l'abonnement").click()
         await expect(dialog.locator("#confirm-error")).to_have_text(
             catalogue("fr")["error.field.comment"])
+
+
+DONE_WHEN = {"pauseEnabled": False, "cancellationMode": "AT_PERIOD_END",
+             "cancellationReasons": ["too_expensive", "unused", "other"], **WAYS_ON}
+WEBHOOK = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url,
+  eventTypes: ["subscription.updated", "subscription.cancelled"]}) { secret } }"""
+
+
+async def delivered(recv: Receiver, count: int, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while len(recv.requests) < count:
+        assert time.monotonic() < deadline, f"{len(recv.requests)} of {count} webhooks came"
+        await asyncio.sleep(0.05)
+
+
+async def test_the_issues_done_when_from_one_mutation_to_the_webhook(
+    any_server: Server, open_page: Callable[..., Any], tmp_path: Path
+) -> None:
+    """Issue #14's "done when", start to end: one mutation sets pause off,
+    AT_PERIOD_END, three reasons, a return URL and a new-link URL; a customer with a
+    German browser cancels with a reason and sees "Cancels on ..." in German; the
+    merchant's webhook (a real receiver on loopback, fed by the real delivery worker:
+    inside `gateway serve` on SQLite, a `gateway worker` process on PostgreSQL)
+    receives the event with the reason, correctly signed."""
+    merchant = await merchant_with(any_server, "Acme GmbH")
+    settings = await merchant.merchant(f"""mutation($input: PortalSettingsInput!) {{
+      updatePortalSettings(input: $input) {{ {" ".join(DONE_WHEN)} }} }}""",
+                                       {"input": DONE_WHEN})
+    assert settings["updatePortalSettings"] == DONE_WHEN
+    trail = await merchant.merchant("{ settingsChanges { edges { node { actorType "
+                                    "changes { field } } } } }")
+    [change] = [edge["node"] for edge in trail["settingsChanges"]["edges"]]
+    assert change["actorType"] == "API_KEY"
+    assert sorted(field["field"] for field in change["changes"]) == sorted(DONE_WHEN)
+
+    async with receiver() as recv:
+        secret = (await merchant.merchant(WEBHOOK, {"url": recv.url}))[
+            "createWebhookEndpoint"]["secret"]
+        on_sqlite = any_server.env["DATABASE_URL"].startswith("sqlite")
+        worker = (contextlib.nullcontext() if on_sqlite  # WEBHOOK_WORKER=inline, the default
+                  else worker_process(any_server.env, tmp_path / "worker.log"))
+        with worker:
+            page = await open_portal(merchant, open_page, locale="de-DE")
+            await expect(page.locator("html")).to_have_attribute("lang", "de")
+            await expect(page.get_by_role("link", name="Zurück zu Acme GmbH")).to_have_attribute(
+                "href", DONE_WHEN["returnUrl"])
+            await expect(page.get_by_role("button", name="Pausieren Pro")).to_have_count(0)
+            await page.get_by_role("button", name="Kündigen Pro").click()
+            dialog = page.get_by_role("dialog", name="Pro kündigen?")
+            group = dialog.get_by_role("group", name="Warum kündigen Sie?")
+            await expect(group.get_by_role("radio")).to_have_count(3)
+            await group.get_by_role("radio", name="Es ist zu teuer").check()
+            await dialog.get_by_role("button", name="Zum Laufzeitende kündigen").click()
+
+            await delivered(recv, 1)
+            [request] = recv.requests
+            payload = verified(secret, request)
+            ends = datetime.fromisoformat(payload["data"]["object"]["currentPeriodEnd"])
+            row = page.locator("[data-cancel-at-period-end=true]")
+            await expect(row).to_contain_text(f"Endet am {ends:%d.%m.%Y}")
+            await screenshot(page, f"settings-done-when-{'sqlite' if on_sqlite else 'postgres'}")
+
+    assert payload["type"] == "subscription.updated"
+    assert payload["source"] == "portal"
+    assert payload["companyId"] == merchant.company_id
+    assert {name: payload["data"]["object"][name] for name in (
+        "status", "cancelAtPeriodEnd", "cancellationReason")} == {
+        "status": "active", "cancelAtPeriodEnd": True, "cancellationReason": "too_expensive"}
+    assert payload["data"]["previous"]["cancelAtPeriodEnd"] is False
 
 
 class TestExpiredScreen:
