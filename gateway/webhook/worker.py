@@ -58,8 +58,7 @@ class DeliveryWorker:
         self.concurrency = concurrency or settings.webhook_concurrency
         self.box = SecretBox(settings)
         self.sender = Sender(timeout=settings.webhook_timeout_seconds,
-                             allow_private=settings.webhook_private_targets_allowed,
-                             max_connections=self.concurrency)
+                             allow_private=settings.webhook_private_targets_allowed)
         self.lease = timedelta(seconds=2 * settings.webhook_timeout_seconds + 5)
         self._pruned_at: datetime | None = None
         self._measured_at: datetime | None = None
@@ -161,12 +160,12 @@ class DeliveryWorker:
                 is not None and job.previous_secret_expires_at > self.clock.now()):
             keys.append(self.box.open(job.endpoint_id, job.previous_secret_encrypted))
         signatures = " ".join(signature(key, message_id, timestamp, body) for key in keys)
-        answer = await self.sender.post(job.url, [
-            (b"content-type", b"application/json"),
-            (b"webhook-id", message_id.encode()),
-            (b"webhook-timestamp", str(timestamp).encode()),
-            (b"webhook-signature", signatures.encode()),
-        ], body, slot)
+        answer = await self.sender.post(job.url, {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signatures,
+        }, body, slot)
         attempted_at = self.clock.now()
         next_at = None
         if not answer.ok:
