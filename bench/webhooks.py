@@ -19,7 +19,7 @@ from gateway.event.ids import new_event_id, public_event_id
 from gateway.kit import loop
 from gateway.kit.time import SystemClock, iso_ms
 from gateway.webhook.service import WebhookEndpointService
-from gateway.webhook.worker import DeliveryWorker
+from gateway.webhook.worker import DeliveryWorker, freeze_startup_objects
 
 
 def settings_for(db_url: str, pepper: str, concurrency: int = 32) -> Settings:
@@ -107,6 +107,7 @@ async def delivery(db_url: str, pepper: str, events: int = 10_000,
         await _pending_events(db_url, company_id, events)  # then events it subscribes to
         engine = create_engine(settings)
         worker = DeliveryWorker(create_session_factory(engine), SystemClock(), settings)
+        freeze_startup_objects()  # as `gateway worker` does once started
         try:
             started, cpu = time.perf_counter(), time.process_time()
             await worker.drain()

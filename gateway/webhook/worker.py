@@ -10,6 +10,7 @@ next retry or the fifth day of failures without sleeping."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import time
@@ -269,6 +270,14 @@ class InlineWorker:
         await self.worker.close()
 
 
+def freeze_startup_objects() -> None:
+    """What is built by start-up (modules, SQLAlchemy's metadata and compiled
+    statements, the worker) lives as long as the process: frozen, it leaves the
+    collector's generations, and the full collections that each attempt's
+    allocations trigger no longer walk it (as gateway/asgi.py does for `serve`)."""
+    gc.freeze()
+
+
 async def serve_worker(settings: Settings, concurrency: int | None = None) -> None:
     """`gateway worker`: delivers until SIGTERM or SIGINT, then finishes the attempts
     in flight (each bounded by the timeout) and records them."""
@@ -284,6 +293,7 @@ async def serve_worker(settings: Settings, concurrency: int | None = None) -> No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    freeze_startup_objects()
     log.info("webhook worker started (concurrency %d)", worker.concurrency)
     try:
         while not stop.is_set():
