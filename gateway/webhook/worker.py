@@ -271,7 +271,7 @@ class InlineWorker:
 
 
 def freeze_startup_objects() -> None:
-    """What is built by start-up (modules, SQLAlchemy's metadata and compiled
+    """What is built by start-up (modules, SQLAlchemy's metadata and the outbox's
     statements, the worker) lives as long as the process: frozen, it leaves the
     collector's generations, and the full collections that each attempt's
     allocations trigger no longer walk it (as gateway/asgi.py does for `serve`)."""
