@@ -208,6 +208,23 @@ class TestRetries:
         assert attempt["error"] == "timed out after 0.5 s"
         assert attempt["nextAttemptAt"] is not None
 
+    async def test_after_a_timed_out_attempt_the_same_slot_delivers_again(
+        self, start_gateway: Any
+    ) -> None:
+        gw = await start_gateway(webhook_timeout_seconds=0.5)
+        tenant = await make_tenant(gw)
+        async with receiver(hang_first=1) as recv, worker_for(gw, concurrency=1) as worker:
+            endpoint_id, _ = await create_endpoint(tenant, recv.url)
+            await tenant.portal('mutation { updatePortalDisplayName(name: "Ada K") { name } }')
+            await worker.drain()
+            gw.clock.advance(RETRY_SCHEDULE_SECONDS[0] * 1.1 + 0.1)
+            await worker.drain()
+
+        assert len(recv.requests) == 2
+        log = await deliveries(tenant, endpoint_id)
+        assert [(d["number"], d["statusCode"]) for d in log] == [(2, 200), (1, None)]
+        assert log[1]["error"] == "timed out after 0.5 s"
+
     async def test_a_receiver_that_never_completes_tls_is_cut_at_the_timeout(
         self, start_gateway: Any
     ) -> None:
