@@ -31,6 +31,7 @@ from bench.scale import Balanced, start_cluster
 from bench.server import ROOT, Served, Server, floor_command, gateway_command
 from gateway import migrate
 from gateway.config import Settings
+from gateway.kit import loop
 from gateway.kit.time import SystemClock
 from gateway.signing.link import PortalLinkSigner
 
@@ -314,7 +315,8 @@ class Bench:
         if self.wanted("8"):
             events = 1_000 if self.args.small else 10_000
             log(f"webhook delivery: {events:,} pending events, concurrency 32")
-            self.delivery = asyncio.run(webhooks.delivery(self.db_url, PEPPER, events, 32))
+            # On the loop `gateway worker` runs on.
+            self.delivery = loop.run(webhooks.delivery(self.db_url, PEPPER, events, 32))
             log(f"webhook delivery: {self.delivery.rate:,.0f} deliveries/s")
 
     def add_endpoints(self, pool: list[int]) -> None:

@@ -3,7 +3,6 @@ the delivery scenario (pending events delivered to a local receiver by one worke
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 import time
@@ -17,9 +16,10 @@ from bench.server import ROOT, free_port
 from gateway.config import Settings
 from gateway.db import create_engine, create_session_factory
 from gateway.event.ids import new_event_id, public_event_id
+from gateway.kit import loop
 from gateway.kit.time import SystemClock, iso_ms
 from gateway.webhook.service import WebhookEndpointService
-from gateway.webhook.worker import DeliveryWorker
+from gateway.webhook.worker import DeliveryWorker, freeze_startup_objects
 
 
 def settings_for(db_url: str, pepper: str, concurrency: int = 32) -> Settings:
@@ -107,6 +107,7 @@ async def delivery(db_url: str, pepper: str, events: int = 10_000,
         await _pending_events(db_url, company_id, events)  # then events it subscribes to
         engine = create_engine(settings)
         worker = DeliveryWorker(create_session_factory(engine), SystemClock(), settings)
+        freeze_startup_objects()  # as `gateway worker` does once started
         try:
             started, cpu = time.perf_counter(), time.process_time()
             await worker.drain()
@@ -130,5 +131,5 @@ async def delivery(db_url: str, pepper: str, events: int = 10_000,
 
 if __name__ == "__main__":  # python -m bench.webhooks DATABASE_URL PEPPER [EVENTS]
     count = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
-    result = asyncio.run(delivery(sys.argv[1], sys.argv[2], count))
+    result = loop.run(delivery(sys.argv[1], sys.argv[2], count))
     print(result, f"{result.rate:,.0f}/s, {result.cpu_us:,.0f} us CPU per delivery")

@@ -502,6 +502,7 @@ def worker(
     metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
 ) -> None:
     """Deliver webhooks until stopped (SIGTERM finishes the attempts in flight)."""
+    from gateway.kit import loop
     from gateway.logging import configure_logging
     from gateway.webhook.worker import serve_worker
 
@@ -511,7 +512,7 @@ def worker(
         from prometheus_client import start_http_server
 
         start_http_server(metrics_port, addr=metrics_host)
-    asyncio.run(serve_worker(settings, concurrency))
+    loop.run(serve_worker(settings, concurrency))
 
 
 # --- webhooks -----------------------------------------------------------------

@@ -14,7 +14,9 @@ they would give us is the claim below, a handful of statements.
   workers never claim the same row; SQLite serialises writers anyway. A worker that
   dies leaves its lease to expire, and the delivery is claimed again (at least once).
 - Outcome: written only where the token still matches, so a worker that outlived
-  its lease cannot overwrite the state another worker has since recorded."""
+  its lease cannot overwrite the state another worker has since recorded.
+- Batches: fan-out rows, attempts and outcomes are written as one statement per
+  batch on PostgreSQL (the rows as arrays, unnest), one executemany on SQLite."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, column, func, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -61,10 +63,64 @@ class Outcome:
     next_attempt_at: datetime | None  # None: delivered, or given up
 
 
-def _insert(session: AsyncSession, model: type) -> Any:
-    """INSERT with ON CONFLICT support, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert(model) if dialect == "postgresql" else sqlite.insert(model)
+_DELIVERIES: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+_ATTEMPTS: Table = WebhookAttempt.__table__  # type: ignore[attr-defined]
+_DELIVERY_COLUMNS = ("id", "company_id", "event_id", "endpoint_id", "status", "attempts",
+                     "next_attempt_at", "created_at", "updated_at")
+_ATTEMPT_COLUMNS = tuple(column.name for column in _ATTEMPTS.columns)
+_OUTCOME_COLUMNS = ("id", "lease_token", "status", "attempts", "next_attempt_at", "updated_at")
+
+
+def _arrays(table: Table, names: Sequence[str]) -> list[Any]:
+    """One array parameter per column (`b_<name>`), for a whole batch of rows."""
+    return [bindparam(f"b_{name}", type_=postgresql.ARRAY(table.c[name].type))
+            for name in names]
+
+
+def _unnest_insert(table: Table, names: Sequence[str]) -> Any:
+    return postgresql.insert(table).from_select(
+        list(names), select(*(func.unnest(array) for array in _arrays(table, names))))
+
+
+def _row_insert(table: Table, names: Sequence[str]) -> Any:
+    return sqlite.insert(table).values({name: bindparam(f"b_{name}") for name in names})
+
+
+# PostgreSQL takes each batch as one statement over arrays (unnest): planned and run
+# once, where an executemany runs the statement once per row. SQLite, in process,
+# takes the rows one by one (executemany); the outcome is the same.
+_PG_FAN_OUT = _unnest_insert(_DELIVERIES, _DELIVERY_COLUMNS).on_conflict_do_nothing(
+    index_elements=["event_id", "endpoint_id"])
+_SQLITE_FAN_OUT = _row_insert(_DELIVERIES, _DELIVERY_COLUMNS).on_conflict_do_nothing(
+    index_elements=["event_id", "endpoint_id"])
+_PG_ATTEMPTS = _unnest_insert(_ATTEMPTS, _ATTEMPT_COLUMNS)
+_SQLITE_ATTEMPTS = _row_insert(_ATTEMPTS, _ATTEMPT_COLUMNS)
+_outcomes = func.unnest(*_arrays(_DELIVERIES, _OUTCOME_COLUMNS)).table_valued(
+    *(column(name, _DELIVERIES.c[name].type) for name in _OUTCOME_COLUMNS)
+).render_derived(name="outcome")
+# Written only where the token still matches: a worker that outlived its lease does
+# not overwrite what another worker has recorded since.
+_PG_OUTCOMES = update(_DELIVERIES).where(
+    _DELIVERIES.c.id == _outcomes.c.id, _DELIVERIES.c.lease_token == _outcomes.c.lease_token,
+).values(status=_outcomes.c.status, attempts=_outcomes.c.attempts,
+         next_attempt_at=_outcomes.c.next_attempt_at, lease_until=null(), lease_token=null(),
+         updated_at=_outcomes.c.updated_at)
+_SQLITE_OUTCOMES = update(_DELIVERIES).where(
+    _DELIVERIES.c.id == bindparam("b_id"), _DELIVERIES.c.lease_token == bindparam("b_lease_token"),
+).values(status=bindparam("b_status"), attempts=bindparam("b_attempts"),
+         next_attempt_at=bindparam("b_next_attempt_at"), lease_until=None, lease_token=None,
+         updated_at=bindparam("b_updated_at"))
+
+
+async def _write_batch(session: AsyncSession, statements: tuple[Any, Any],
+                       rows: list[dict[str, Any]]) -> None:
+    """Runs (PostgreSQL statement, SQLite statement) for `rows`, each a dict of the
+    `b_<column>` parameters."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(statements[0], {name: [row[name] for row in rows]
+                                              for name in rows[0]})
+    else:
+        await session.execute(statements[1], rows)
 
 
 async def fan_out(session: AsyncSession, now: datetime, limit: int = FAN_OUT_BATCH) -> int:
@@ -91,17 +147,15 @@ async def fan_out(session: AsyncSession, now: datetime, limit: int = FAN_OUT_BAT
     # An endpoint hears of events from its creation on, not of older ones that the
     # worker had not fanned out yet.
     rows = [
-        {"id": uuid.uuid4(), "company_id": event.company_id, "event_id": event.id,
-         "endpoint_id": endpoint_id, "status": "pending", "attempts": 0,
-         "next_attempt_at": now, "created_at": now, "updated_at": now}
+        {"b_id": uuid.uuid4(), "b_company_id": event.company_id, "b_event_id": event.id,
+         "b_endpoint_id": endpoint_id, "b_status": "pending", "b_attempts": 0,
+         "b_next_attempt_at": now, "b_created_at": now, "b_updated_at": now}
         for event in events
         for endpoint_id, types, since in by_company.get(event.company_id, [])
         if (not types or event.type in types) and since <= event.created_at
     ]
     if rows:
-        statement = _insert(session, WebhookDelivery)
-        await session.execute(
-            statement.on_conflict_do_nothing(index_elements=["event_id", "endpoint_id"]), rows)
+        await _write_batch(session, (_PG_FAN_OUT, _SQLITE_FAN_OUT), rows)
     await session.execute(update(Event).where(col(Event.id).in_([e.id for e in events]))
                           .values(dispatched_at=now))
     return len(events)
@@ -123,12 +177,13 @@ async def claim(session: AsyncSession, now: datetime, lease_until: datetime,
         .order_by(col(WebhookDelivery.next_attempt_at)).limit(limit)
         .with_for_update(of=WebhookDelivery, skip_locked=True)
     )
-    claimed = await session.execute(
-        update(WebhookDelivery).where(col(WebhookDelivery.id).in_(due.scalar_subquery()))
+    claimed = list((await session.execute(
+        update(_DELIVERIES).where(_DELIVERIES.c.id.in_(due.scalar_subquery()))
         .values(lease_until=lease_until, lease_token=token)
-        .execution_options(synchronize_session=False))
-    if not claimed.rowcount:  # type: ignore[attr-defined]
+        .returning(_DELIVERIES.c.id))).scalars())
+    if not claimed:
         return []
+    # By the ids the UPDATE returned (the primary key), not by the token (no index).
     rows = (await session.execute(
         select(col(WebhookDelivery.id), col(WebhookDelivery.attempts),
                col(WebhookDelivery.company_id), col(Event.id), col(Event.body),
@@ -138,7 +193,7 @@ async def claim(session: AsyncSession, now: datetime, lease_until: datetime,
                col(WebhookEndpoint.previous_secret_expires_at))
         .join(Event, col(Event.id) == col(WebhookDelivery.event_id))
         .join(WebhookEndpoint, col(WebhookEndpoint.id) == col(WebhookDelivery.endpoint_id))
-        .where(col(WebhookDelivery.lease_token) == token)
+        .where(col(WebhookDelivery.id).in_(claimed))
     )).all()
     return [Job(row[0], token, row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
                 row[9]) for row in rows]
@@ -150,26 +205,21 @@ async def record(session: AsyncSession, outcomes: Sequence[Outcome],
     disabled. The caller commits."""
     if not outcomes:
         return []
-    await session.execute(insert(WebhookAttempt.__table__), [  # type: ignore[attr-defined]
-        {"id": uuid.uuid4(), "company_id": o.job.company_id, "delivery_id": o.job.delivery_id,
-         "endpoint_id": o.job.endpoint_id, "event_id": o.job.event_id,
-         "number": o.job.attempts + 1, "status_code": o.status_code,
-         "duration_ms": o.duration_ms, "error": o.error, "response_body": o.response_body,
-         "next_attempt_at": o.next_attempt_at, "created_at": o.attempted_at}
+    # Core statements on the tables, one per batch: no ORM bulk machinery.
+    await _write_batch(session, (_PG_ATTEMPTS, _SQLITE_ATTEMPTS), [
+        {"b_id": uuid.uuid4(), "b_company_id": o.job.company_id,
+         "b_delivery_id": o.job.delivery_id, "b_endpoint_id": o.job.endpoint_id,
+         "b_event_id": o.job.event_id, "b_number": o.job.attempts + 1,
+         "b_status_code": o.status_code, "b_duration_ms": o.duration_ms, "b_error": o.error,
+         "b_response_body": o.response_body, "b_next_attempt_at": o.next_attempt_at,
+         "b_created_at": o.attempted_at}
         for o in outcomes])
-    # Core statements on the tables: one executemany each, no ORM bulk machinery.
-    deliveries: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
-    held = and_(deliveries.c.id == bindparam("b_id"),
-                deliveries.c.lease_token == bindparam("b_token"))
-    await session.execute(
-        update(deliveries).where(held).values(
-            status=bindparam("b_status"), attempts=bindparam("b_attempts"),
-            next_attempt_at=bindparam("b_next"), lease_until=None, lease_token=None,
-            updated_at=bindparam("b_now")),
-        [{"b_id": o.job.delivery_id, "b_token": o.job.lease_token,
-          "b_status": "delivered" if o.ok else ("pending" if o.next_attempt_at else "failed"),
-          "b_attempts": o.job.attempts + 1, "b_next": o.next_attempt_at or o.attempted_at,
-          "b_now": o.attempted_at} for o in outcomes])
+    await _write_batch(session, (_PG_OUTCOMES, _SQLITE_OUTCOMES), [
+        {"b_id": o.job.delivery_id, "b_lease_token": o.job.lease_token,
+         "b_status": "delivered" if o.ok else ("pending" if o.next_attempt_at else "failed"),
+         "b_attempts": o.job.attempts + 1,
+         "b_next_attempt_at": o.next_attempt_at or o.attempted_at,
+         "b_updated_at": o.attempted_at} for o in outcomes])
     now = max(o.attempted_at for o in outcomes)
     succeeded = {o.job.endpoint_id for o in outcomes if o.ok}
     failed = {o.job.endpoint_id for o in outcomes if not o.ok} - succeeded

@@ -10,6 +10,7 @@ next retry or the fifth day of failures without sleeping."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import time
@@ -58,8 +59,7 @@ class DeliveryWorker:
         self.concurrency = concurrency or settings.webhook_concurrency
         self.box = SecretBox(settings)
         self.sender = Sender(timeout=settings.webhook_timeout_seconds,
-                             allow_private=settings.webhook_private_targets_allowed,
-                             max_connections=self.concurrency)
+                             allow_private=settings.webhook_private_targets_allowed)
         self.lease = timedelta(seconds=2 * settings.webhook_timeout_seconds + 5)
         self._pruned_at: datetime | None = None
         self._measured_at: datetime | None = None
@@ -161,12 +161,12 @@ class DeliveryWorker:
                 is not None and job.previous_secret_expires_at > self.clock.now()):
             keys.append(self.box.open(job.endpoint_id, job.previous_secret_encrypted))
         signatures = " ".join(signature(key, message_id, timestamp, body) for key in keys)
-        answer = await self.sender.post(job.url, [
-            (b"content-type", b"application/json"),
-            (b"webhook-id", message_id.encode()),
-            (b"webhook-timestamp", str(timestamp).encode()),
-            (b"webhook-signature", signatures.encode()),
-        ], body, slot)
+        answer = await self.sender.post(job.url, {
+            "content-type": "application/json",
+            "webhook-id": message_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signatures,
+        }, body, slot)
         attempted_at = self.clock.now()
         next_at = None
         if not answer.ok:
@@ -270,6 +270,14 @@ class InlineWorker:
         await self.worker.close()
 
 
+def freeze_startup_objects() -> None:
+    """What is built by start-up (modules, SQLAlchemy's metadata and the outbox's
+    statements, the worker) lives as long as the process: frozen, it leaves the
+    collector's generations, and the full collections that each attempt's
+    allocations trigger no longer walk it (as gateway/asgi.py does for `serve`)."""
+    gc.freeze()
+
+
 async def serve_worker(settings: Settings, concurrency: int | None = None) -> None:
     """`gateway worker`: delivers until SIGTERM or SIGINT, then finishes the attempts
     in flight (each bounded by the timeout) and records them."""
@@ -285,6 +293,7 @@ async def serve_worker(settings: Settings, concurrency: int | None = None) -> No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    freeze_startup_objects()
     log.info("webhook worker started (concurrency %d)", worker.concurrency)
     try:
         while not stop.is_set():

@@ -208,6 +208,53 @@ class TestRetries:
         assert attempt["error"] == "timed out after 0.5 s"
         assert attempt["nextAttemptAt"] is not None
 
+    async def test_after_a_timed_out_attempt_the_same_slot_delivers_again(
+        self, start_gateway: Any
+    ) -> None:
+        gw = await start_gateway(webhook_timeout_seconds=0.5)
+        tenant = await make_tenant(gw)
+        async with receiver(hang_first=1) as recv, worker_for(gw, concurrency=1) as worker:
+            endpoint_id, _ = await create_endpoint(tenant, recv.url)
+            await tenant.portal('mutation { updatePortalDisplayName(name: "Ada K") { name } }')
+            await worker.drain()
+            gw.clock.advance(RETRY_SCHEDULE_SECONDS[0] * 1.1 + 0.1)
+            await worker.drain()
+
+        assert len(recv.requests) == 2
+        log = await deliveries(tenant, endpoint_id)
+        assert [(d["number"], d["statusCode"]) for d in log] == [(2, 200), (1, None)]
+        assert log[1]["error"] == "timed out after 0.5 s"
+
+    async def test_a_receiver_that_never_completes_tls_is_cut_at_the_timeout(
+        self, start_gateway: Any
+    ) -> None:
+        gw = await start_gateway(webhook_timeout_seconds=0.5)
+        tenant = await make_tenant(gw)
+        received: list[bytes] = []
+        hung_up = asyncio.Event()
+
+        async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            received.append(await reader.read())  # the ClientHello, then until the worker hangs up
+            hung_up.set()
+            writer.close()
+
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            async with worker_for(gw) as worker:
+                endpoint_id, _ = await create_endpoint(tenant, f"https://127.0.0.1:{port}/hooks")
+                await tenant.portal('mutation { updatePortalDisplayName(name: "Ada K") { name } }')
+                await worker.drain()
+                # Closed with the attempt, while the worker (and its sessions) still runs.
+                await asyncio.wait_for(hung_up.wait(), 10)
+        finally:
+            server.close()
+
+        [attempt] = await deliveries(tenant, endpoint_id)
+        assert attempt["error"] == "timed out after 0.5 s"
+        assert attempt["statusCode"] is None
+        assert received[0].startswith(b"\x16\x03")  # a TLS handshake record, unanswered
+
     async def test_outcomes_are_counted_in_the_metrics(self, tenant: Tenant) -> None:
         def delivered(text: str) -> float:
             found = re.search(r'^gateway_webhook_deliveries_total\{outcome="delivered"\} (\S+)$',
