@@ -37,6 +37,7 @@ from gateway.signing.link import PortalLinkSigner
 
 PEPPER = "bench-api-key-pepper-0123456789abcdefghij"
 SIGNING_SECRET = "bench-portal-signing-secret-0123456789abcdef"  # noqa: S105 (the benchmark's own gateway)
+NEVER_DELIVERED = "http://127.0.0.1:9/never-delivered"  # scenario 4w's endpoints
 UNLIMITED = "10000000"  # budgets are not what is measured: every request runs its check
 VERIFY_SAMPLES = 3
 
@@ -304,6 +305,7 @@ class Bench:
                              scenarios.mutation_spec(ctx, self.args.threads),
                              lambda c, n: scenarios.mutation_verify(ctx, c, n), pool,
                              before_each=self.reset_subscriptions)
+                    self.remove_endpoints()
                 self.run_flood(server)
             self.rss["gateway"] = server.peak_rss_mb()
             if floor is not None:
@@ -328,7 +330,15 @@ class Bench:
 
         ids = asyncio.run(self.with_db(companies))
         asyncio.run(webhooks.add_endpoints(webhooks.settings_for(self.db_url, PEPPER), ids,
-                                           "http://127.0.0.1:9/never-delivered"))
+                                           NEVER_DELIVERED))
+
+    def remove_endpoints(self) -> None:
+        """Scenario 4w's endpoints, with their pending deliveries (ON DELETE CASCADE):
+        their retries are not scenario 8's work."""
+        async def remove(conn: asyncpg.Connection) -> None:
+            await conn.execute("DELETE FROM webhook_endpoints WHERE url = $1", NEVER_DELIVERED)
+
+        asyncio.run(self.with_db(remove))
 
     def run_scale(self, out: Path) -> None:
         """Scenarios 1 and 3 through nginx: one gateway process, then `--processes`
