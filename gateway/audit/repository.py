@@ -2,18 +2,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import col
 
 from gateway.kit.repository import CompanyScopedRepository
 from gateway.models import AuditEvent, SettingsChange
+
+_INSERT_AUDIT_EVENT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
 class AuditEventRepository(CompanyScopedRepository[AuditEvent]):
     """Every query is scoped by company: the company id is always the first argument."""
 
     model = AuditEvent
+
+    async def insert(self, row: dict[str, Any]) -> None:
+        """One row in the caller's transaction: a statement built once on the table, so
+        only its parameters change (no unit-of-work flush, no identity map)."""
+        await self.session.execute(_INSERT_AUDIT_EVENT, row)
 
     async def list_for_customer(self, company_id: str, customer_uid: str) -> list[AuditEvent]:
         query = (

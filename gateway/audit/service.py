@@ -93,23 +93,16 @@ class AuditService:
 
     async def record(self, actor: Actor, change: Change, idempotency_key: str | None = None) -> None:
         """Written in the caller's transaction, so the event exists exactly when the change does."""
-        await self.repo.add(
-            AuditEvent(
-                id=new_uuid(),
-                company_id=actor.company_id,
-                customer_uid=actor.customer_uid,
-                action=change.action,
-                subject_type=change.subject_type,
-                subject_id=change.subject_id,
-                state_before=_clip(change.before, 200),
-                state_after=_clip(change.after, 200),
-                client_ip=_clip(actor.client_ip, 64),
-                user_agent=_clip(actor.user_agent, 500),
-                idempotency_key=idempotency_key,
-                details=change.details,
-                created_at=self.clock.now(),
-            )
-        )
+        row: dict[str, Any] = {
+            "id": new_uuid(), "company_id": actor.company_id, "customer_uid": actor.customer_uid,
+            "action": change.action, "subject_type": change.subject_type,
+            "subject_id": change.subject_id, "state_before": _clip(change.before, 200),
+            "state_after": _clip(change.after, 200), "client_ip": _clip(actor.client_ip, 64),
+            "user_agent": _clip(actor.user_agent, 500), "idempotency_key": idempotency_key,
+            "created_at": self.clock.now()}
+        if change.details is not None:  # else SQL NULL, not a JSON null
+            row["details"] = change.details
+        await self.repo.insert(row)
 
 
 class SettingsChangeService:
