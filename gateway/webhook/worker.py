@@ -10,7 +10,6 @@ next retry or the fifth day of failures without sleeping."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import random
 import time
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from gateway.config import Settings
 from gateway.event.ids import public_event_id
 from gateway.event.service import EventService
+from gateway.kit.collector import settle_after_startup
 from gateway.kit.time import Clock
 from gateway.subscription.period_end import end_due_periods
 from gateway.webhook import metrics
@@ -274,8 +274,9 @@ def freeze_startup_objects() -> None:
     """What is built by start-up (modules, SQLAlchemy's metadata and the outbox's
     statements, the worker) lives as long as the process: frozen, it leaves the
     collector's generations, and the full collections that each attempt's
-    allocations trigger no longer walk it (as gateway/asgi.py does for `serve`)."""
-    gc.freeze()
+    allocations trigger no longer walk it, and young objects are collected less
+    often (kit/collector.py, as gateway/asgi.py does for `serve`)."""
+    settle_after_startup()
 
 
 async def serve_worker(settings: Settings, concurrency: int | None = None) -> None:
