@@ -15,7 +15,7 @@ import orjson
 from bench.server import ROOT, free_port
 from gateway.config import Settings
 from gateway.db import create_engine, create_session_factory
-from gateway.event.ids import new_event_id, public_event_id
+from gateway.event.ids import new_event_ids
 from gateway.kit import loop
 from gateway.kit.time import SystemClock, iso_ms
 from gateway.webhook.service import WebhookEndpointService
@@ -68,10 +68,10 @@ async def _pending_events(db_url: str, company_id: str, count: int) -> None:
         now = time.time()
         rows = []
         for n in range(count):
-            event_id = new_event_id(now + n / 1000)
+            event_id, public_id = new_event_ids(now + n / 1000)
             created = SystemClock().now()
             body = orjson.dumps({
-                "id": public_event_id(event_id), "type": "subscription.paused",
+                "id": public_id, "type": "subscription.paused",
                 "companyId": company_id, "createdAt": iso_ms(created), "source": "portal",
                 "data": {"object": {"id": str(uuid.uuid4()), "status": "paused",
                                     "planName": "Pro", "amount": "49.00", "currency": "USD",

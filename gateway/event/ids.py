@@ -13,8 +13,10 @@ from gateway.errors import BadRequest
 EVENT_ID_RE = re.compile(r"evt_[0-9a-hjkmnp-tv-z]{26}")
 
 
-def new_event_id(timestamp: float) -> uuid.UUID:
-    return ULID.from_timestamp(timestamp).to_uuid()
+def new_event_ids(timestamp: float) -> tuple[uuid.UUID, str]:
+    """A new event's id, stored and shown (one ULID made, not converted back)."""
+    ulid = ULID.from_timestamp(timestamp)
+    return ulid.to_uuid(), "evt_" + str(ulid).lower()
 
 
 def public_event_id(value: uuid.UUID) -> str:

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from gateway.errors import BadRequest
-from gateway.event.ids import new_event_id, public_event_id
+from gateway.event.ids import new_event_ids
 from gateway.event.repository import EventRepository, EventRow, add_outside_session
 from gateway.kit.cursor import Page, check_page_size, decode_cursor
 from gateway.kit.time import Clock, iso_ms
@@ -67,13 +67,13 @@ def event_row(
 ) -> EventRow:
     """A new event's columns: id, company, type, source, body (the webhook's JSON), time."""
     timestamp = clock.timestamp()
-    event_id = new_event_id(timestamp)
+    event_id, public_id = new_event_ids(timestamp)
     created_at = clock.now()
     data: dict[str, Any] = {"object": obj}
     if previous is not None:
         data["previous"] = previous
     body = orjson.dumps({
-        "id": public_event_id(event_id),
+        "id": public_id,
         "type": event_type,
         "companyId": company_id,
         "createdAt": iso_ms(created_at),
