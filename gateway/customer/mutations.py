@@ -4,23 +4,15 @@ import strawberry
 
 from gateway.customer.service import CustomerService
 from gateway.customer.types import CreateCustomerInput, Customer, UpdateCustomerInput
-from gateway.graphql.context import Info
+from gateway.graphql.context import Info, input_fields, merchant_write
 
 
 @strawberry.type
 class CustomerMutation:
     @strawberry.mutation(description="Create a customer. API key.")
     async def create_customer(self, info: Info, input: CreateCustomerInput) -> Customer:
-        principal = await info.context.merchant()
-        session = info.context.session
-        row = await CustomerService(session, info.context.state.clock).create(
-            principal.company_id,
-            email=input.email,
-            name=input.name,
-            client_id=input.client_id,
-            metadata=input.metadata,
-        )
-        await session.commit()
+        row = await merchant_write(info, lambda session, state, company_id: CustomerService(
+            session, state.clock).create(company_id, **input_fields(input)))
         return Customer.from_model(row)
 
     @strawberry.mutation(description="Change a customer's name, clientId or metadata. API key.")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -128,24 +129,28 @@ class CustomerLookup:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    async def _driver_first(self, sql: str, *args: Any) -> tuple[bool, asyncpg.Record | None]:
+        """On PostgreSQL (True, the statement's first row or None) from the driver pool;
+        (False, None) elsewhere. A database that cannot be reached, after
+        db.driver_fetch's one retry on a dropped idle connection, is a 503."""
+        try:
+            pool = await driver_pool(self.engine)
+            if pool is None:
+                return False, None
+            rows = await driver_fetch(self.engine, pool, sql, *args)
+        except DRIVER_UNREACHABLE as exc:
+            raise Unavailable() from exc
+        return True, rows[0] if rows else None
+
     async def get_with_company(
         self, company_id: str, customer_id: uuid.UUID | None, uid: str | None
     ) -> tuple[CustomerRecord, CompanyOrigin] | None:
         ref = customer_id if customer_id is not None else uid
-        try:
-            pool = await driver_pool(self.engine)
-        except DRIVER_UNREACHABLE as exc:
-            raise Unavailable() from exc
-        if pool is not None:
-            sql = _DRIVER_BY_ID if customer_id is not None else _DRIVER_BY_UID
-            # One retry on a dropped idle connection (db.driver_fetch), then a 503.
-            try:
-                rows = await driver_fetch(self.engine, pool, sql, company_id, ref)
-            except DRIVER_UNREACHABLE as exc:
-                raise Unavailable() from exc
-            if not rows:
+        on_driver, found = await self._driver_first(
+            _DRIVER_BY_ID if customer_id is not None else _DRIVER_BY_UID, company_id, ref)
+        if on_driver:
+            if found is None:
                 return None
-            found = rows[0]
             row = (uuid.UUID(bytes=found[0].bytes), *found[1:6], orjson.loads(found[6]),
                    *found[7:])
             return CustomerRecord(*row[:9]), CompanyOrigin(row[2], row[9], row[10])
@@ -160,18 +165,10 @@ class CustomerLookup:
         self, company_id: str, uid: str
     ) -> tuple[CustomerRecord, PortalCompanyRecord] | None:
         """The portal query's customer and company: one indexed statement, as above."""
-        try:
-            pool = await driver_pool(self.engine)
-        except DRIVER_UNREACHABLE as exc:
-            raise Unavailable() from exc
-        if pool is not None:
-            try:
-                rows = await driver_fetch(self.engine, pool, _DRIVER_PORTAL, company_id, uid)
-            except DRIVER_UNREACHABLE as exc:
-                raise Unavailable() from exc
-            if not rows:
+        on_driver, found = await self._driver_first(_DRIVER_PORTAL, company_id, uid)
+        if on_driver:
+            if found is None:
                 return None
-            found = rows[0]
             customer = CustomerRecord(uuid.UUID(bytes=found[0].bytes), found[1], found[2],
                                       found[3], found[4], found[5], orjson.loads(found[6]),
                                       found[7], found[8])

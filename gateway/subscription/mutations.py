@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.graphql.context import Info
+from gateway.graphql.context import Info, input_fields, merchant_write
 from gateway.subscription.service import SubscriptionService
 from gateway.subscription.types import BillingSubscription, CreateSubscriptionInput
 
@@ -13,17 +13,6 @@ class SubscriptionMutation:
     async def create_subscription(
         self, info: Info, input: CreateSubscriptionInput
     ) -> BillingSubscription:
-        principal = await info.context.merchant()
-        session = info.context.session
-        row = await SubscriptionService(session, info.context.state.clock).create(
-            principal.company_id,
-            plan_name=input.plan_name,
-            amount=input.amount,
-            currency=input.currency,
-            interval=input.interval,
-            email=input.email,
-            metadata=input.metadata,
-            status=input.status,
-        )
-        await session.commit()
+        row = await merchant_write(info, lambda session, state, company_id: SubscriptionService(
+            session, state.clock).create(company_id, **input_fields(input)))
         return BillingSubscription.from_model(row)
