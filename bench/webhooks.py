@@ -17,9 +17,10 @@ from gateway.config import Settings
 from gateway.db import create_engine, create_session_factory
 from gateway.event.ids import new_event_ids
 from gateway.kit import loop
+from gateway.kit.collector import settle_after_startup
 from gateway.kit.time import SystemClock, iso_ms
 from gateway.webhook.service import WebhookEndpointService
-from gateway.webhook.worker import DeliveryWorker, freeze_startup_objects
+from gateway.webhook.worker import DeliveryWorker
 
 
 def settings_for(db_url: str, pepper: str, concurrency: int = 32) -> Settings:
@@ -106,7 +107,7 @@ async def delivery(db_url: str, pepper: str, events: int = 10_000,
         await add_endpoints(settings, [company_id], f"http://127.0.0.1:{port}/hooks")
         engine = create_engine(settings)
         worker = DeliveryWorker(create_session_factory(engine), SystemClock(), settings)
-        freeze_startup_objects()  # as `gateway worker` does once started
+        settle_after_startup()  # as `gateway worker` does once started
         try:
             # What the earlier scenarios left (their events, fanned out to no endpoint),
             # untimed: the timed drain is this scenario's events alone.

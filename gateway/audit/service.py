@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.audit.repository import AuditEventRepository, SettingsChangeRepository
 from gateway.customer.service import CustomerService
-from gateway.kit.cursor import Page, check_page_size, decode_cursor
+from gateway.kit.cursor import Cursor, Page
 from gateway.kit.ids import new_uuid
 from gateway.kit.time import Clock
 from gateway.models import AuditEvent, SettingsChange
@@ -81,15 +81,16 @@ class AuditService:
     ) -> Page[AuditEvent]:
         """The company's events, newest first; `customer_ref` (UUID or UID) must name
         one of the company's customers, else NotFound, as for every customerId."""
-        check_page_size(first)
-        cursor = decode_cursor(after) if after else None
-        customer_uid = None
-        if customer_ref is not None:
-            customer = await CustomerService(self.session, self.clock).get(company_id, customer_ref)
-            customer_uid = customer.uid
-        rows = await self.repo.list(company_id, limit=first + 1, after=cursor,
-                                    customer_uid=customer_uid)
-        return Page.of(rows, first)
+        async def fetch(limit: int, cursor: Cursor | None) -> list[AuditEvent]:
+            customer_uid = None
+            if customer_ref is not None:
+                customer = await CustomerService(self.session, self.clock).get(
+                    company_id, customer_ref)
+                customer_uid = customer.uid
+            return await self.repo.list(company_id, limit=limit, after=cursor,
+                                        customer_uid=customer_uid)
+
+        return await Page.read(first, after, fetch)
 
     async def record(self, actor: Actor, change: Change, idempotency_key: str | None = None) -> None:
         """Written in the caller's transaction, so the event exists exactly when the change does."""
@@ -116,10 +117,8 @@ class SettingsChangeService:
 
     async def list(self, company_id: str, *, first: int = 20, after: str | None = None
                    ) -> Page[SettingsChange]:
-        check_page_size(first)
-        cursor = decode_cursor(after) if after else None
-        return Page.of(await self.repo.newest_first(company_id, limit=first + 1, after=cursor),
-                       first)
+        return await Page.read(first, after, lambda limit, cursor: self.repo.newest_first(
+            company_id, limit=limit, after=cursor))
 
     async def record(self, company_id: str, actor: SettingsActor, action: str,
                      before: Mapping[str, Any], after: Mapping[str, Any]) -> SettingsChange | None:

@@ -10,7 +10,7 @@ from gateway.errors import BadRequest, NotFound
 from gateway.event.payloads import customer_object
 from gateway.event.service import EventService, Source
 from gateway.kit import validate
-from gateway.kit.cursor import Page, check_page_size, decode_cursor
+from gateway.kit.cursor import Page
 from gateway.kit.ids import is_customer_uid, new_customer_uid, new_uuid, parse_uuid
 from gateway.kit.time import Clock
 from gateway.models import Customer
@@ -108,15 +108,9 @@ class CustomerService:
         email: str | None = None,
         client_id: str | None = None,
     ) -> Page[Customer]:
-        check_page_size(first)
-        rows = await self.repo.list(
-            company_id,
-            limit=first + 1,
-            after=decode_cursor(after) if after else None,
-            email=validate.email(email) if email else None,
-            client_id=client_id,
-        )
-        return Page.of(rows, first)
+        return await Page.read(first, after, lambda limit, cursor: self.repo.list(
+            company_id, limit=limit, after=cursor,
+            email=validate.email(email) if email else None, client_id=client_id))
 
 
 async def _emit_updated(session: AsyncSession, clock: Clock, customer: Customer,

@@ -5,6 +5,7 @@ never does), kept `EVENT_RETENTION_DAYS` and read newest first."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from gateway.errors import BadRequest
 from gateway.event.ids import new_event_ids
 from gateway.event.repository import EventRepository, EventRow, add_outside_session
-from gateway.kit.cursor import Page, check_page_size, decode_cursor
+from gateway.kit.cursor import Cursor, Page
 from gateway.kit.time import Clock, iso_ms
 from gateway.models import Event
 
@@ -113,13 +114,12 @@ class EventService:
         self, company_id: str, *, first: int = 20, after: str | None = None,
         event_type: str | None = None,
     ) -> Page[Event]:
-        check_page_size(first)
-        cursor = decode_cursor(after) if after else None
-        if event_type is not None:
-            check_event_type(event_type)
-        rows = await self.repo.list(company_id, limit=first + 1, after=cursor,
-                                    event_type=event_type)
-        return Page.of(rows, first)
+        def fetch(limit: int, cursor: Cursor | None) -> Awaitable[list[Event]]:
+            if event_type is not None:
+                check_event_type(event_type)
+            return self.repo.list(company_id, limit=limit, after=cursor, event_type=event_type)
+
+        return await Page.read(first, after, fetch)
 
     async def prune(self, retention_days: int) -> int:
         return await self.repo.prune(self.clock.now() - timedelta(days=retention_days))

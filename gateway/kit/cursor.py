@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
@@ -11,6 +12,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from gateway.errors import BadRequest
 
 MAX_PAGE = 100
+Cursor = tuple[datetime, uuid.UUID]  # (created_at, id) of the last row seen
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
@@ -70,6 +72,17 @@ class Page(Generic[RowT]):
     def of(cls, rows: list[RowT], first: int) -> Page[RowT]:
         """`rows` was fetched with limit first + 1: the extra row only says there is more."""
         return cls(items=rows[:first], has_next_page=len(rows) > first)
+
+    @classmethod
+    async def read(cls, first: int, after: str | None,
+                   fetch: Callable[[int, Cursor | None], Awaitable[list[RowT]]],
+                   ) -> Page[RowT]:
+        """A page of a newest-first list: `first` checked, the `after` cursor decoded
+        (BAD_REQUEST when malformed), and `fetch(limit, after)` asked for one row more
+        than the page, which only says there is more."""
+        check_page_size(first)
+        cursor = decode_cursor(after) if after else None
+        return cls.of(await fetch(first + 1, cursor), first)
 
     def with_cursors(self) -> list[tuple[RowT, str]]:
         return [(row, encode_cursor(row.created_at, row.id)) for row in self.items]

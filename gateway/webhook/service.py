@@ -17,7 +17,7 @@ from gateway.event.ids import parse_event_id
 from gateway.event.repository import EventRepository
 from gateway.event.service import EventService, Source, check_event_type
 from gateway.kit import validate
-from gateway.kit.cursor import Page, check_page_size, decode_cursor
+from gateway.kit.cursor import Cursor, Page
 from gateway.kit.ids import new_uuid, parse_uuid
 from gateway.kit.time import Clock
 from gateway.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -82,10 +82,8 @@ class WebhookEndpointService:
 
     async def list(self, company_id: str, *, first: int = 20,
                    after: str | None = None) -> Page[WebhookEndpoint]:
-        check_page_size(first)
-        rows = await self.repo.list(company_id, limit=first + 1,
-                                    after=decode_cursor(after) if after else None)
-        return Page.of(rows, first)
+        return await Page.read(first, after, lambda limit, cursor: self.repo.list(
+            company_id, limit=limit, after=cursor))
 
     async def update(self, company_id: str, endpoint_id: str,
                      changes: dict[str, Any]) -> WebhookEndpoint:
@@ -170,8 +168,10 @@ class WebhookEndpointService:
 
     async def attempts(self, company_id: str, endpoint_id: str, *, first: int = 20,
                        after: str | None = None) -> Page[WebhookAttempt]:
-        check_page_size(first)
-        endpoint = await self.get(company_id, endpoint_id)
-        rows = await self.repo.list_attempts(company_id, endpoint.id, limit=first + 1,
-                                             after=decode_cursor(after) if after else None)
-        return Page.of(rows, first)
+        async def fetch(limit: int, cursor: Cursor | None
+                        ) -> list[WebhookAttempt]:
+            endpoint = await self.get(company_id, endpoint_id)
+            return await self.repo.list_attempts(company_id, endpoint.id, limit=limit,
+                                                 after=cursor)
+
+        return await Page.read(first, after, fetch)

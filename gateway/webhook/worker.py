@@ -270,15 +270,6 @@ class InlineWorker:
         await self.worker.close()
 
 
-def freeze_startup_objects() -> None:
-    """What is built by start-up (modules, SQLAlchemy's metadata and the outbox's
-    statements, the worker) lives as long as the process: frozen, it leaves the
-    collector's generations, and the full collections that each attempt's
-    allocations trigger no longer walk it, and young objects are collected less
-    often (kit/collector.py, as gateway/asgi.py does for `serve`)."""
-    settle_after_startup()
-
-
 async def serve_worker(settings: Settings, concurrency: int | None = None) -> None:
     """`gateway worker`: delivers until SIGTERM or SIGINT, then finishes the attempts
     in flight (each bounded by the timeout) and records them."""
@@ -294,7 +285,7 @@ async def serve_worker(settings: Settings, concurrency: int | None = None) -> No
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    freeze_startup_objects()
+    settle_after_startup()  # as gateway/asgi.py does for `serve`
     log.info("webhook worker started (concurrency %d)", worker.concurrency)
     try:
         while not stop.is_set():
