@@ -12,14 +12,15 @@ from sqlmodel import col
 
 from gateway.db import DRIVER_UNREACHABLE, driver_pool
 from gateway.kit.cursor import newest_first_after
+from gateway.kit.prebuilt import driver_sql, unnest_insert
 from gateway.models import Event
 
 # Rows as (id, company_id, type, source, body, created_at).
-_INSERT_ROWS_SQL = (
-    "INSERT INTO events (id, company_id, type, source, body, created_at) "
-    "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], "
-    "$6::timestamptz[]) ON CONFLICT (id) DO NOTHING"
-)
+_ROW_COLUMNS = ("id", "company_id", "type", "source", "body", "created_at")
+_INSERT_ROWS_SQL = driver_sql(
+    unnest_insert(Event.__table__, _ROW_COLUMNS)  # type: ignore[attr-defined]
+    .on_conflict_do_nothing(index_elements=["id"]),
+    tuple(f"b_{name}" for name in _ROW_COLUMNS))
 EventRow = tuple[uuid.UUID, str, str, str, str, datetime]
 _INSERT_EVENT = insert(Event.__table__)  # type: ignore[attr-defined]
 

@@ -8,10 +8,11 @@ names as attributes, which is all the GraphQL types read."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_
+from sqlalchemy import BindParameter, ColumnElement, Table, and_, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
 from gateway.kit.match import CustomerMatch
@@ -41,6 +42,19 @@ def driver_sql(statement: Any, order: tuple[str, ...]) -> str:
     if tuple(compiled.positiontup or ()) != order:
         raise ValueError(f"the statement's parameters are {compiled.positiontup}, not {order}")
     return str(compiled)
+
+
+def array_params(table: Table, names: Sequence[str]) -> list[BindParameter[Any]]:
+    """One array parameter per column (`b_<name>`), for a whole batch of rows."""
+    return [bindparam(f"b_{name}", type_=postgresql.ARRAY(table.c[name].type))
+            for name in names]
+
+
+def unnest_insert(table: Table, names: Sequence[str]) -> Any:
+    """PostgreSQL's INSERT of a batch given as one array per column (array_params):
+    one statement planned and run once, where an executemany runs once per row."""
+    return postgresql.insert(table).from_select(
+        list(names), select(*(func.unnest(array) for array in array_params(table, names))))
 
 
 def newest_first_after_params(model: Any) -> ColumnElement[bool]:

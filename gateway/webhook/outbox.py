@@ -27,10 +27,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, bindparam, column, func, null, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from gateway.kit.prebuilt import array_params, unnest_insert
 from gateway.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 FAN_OUT_BATCH = 500
@@ -71,17 +72,6 @@ _ATTEMPT_COLUMNS = tuple(column.name for column in _ATTEMPTS.columns)
 _OUTCOME_COLUMNS = ("id", "lease_token", "status", "attempts", "next_attempt_at", "updated_at")
 
 
-def _arrays(table: Table, names: Sequence[str]) -> list[Any]:
-    """One array parameter per column (`b_<name>`), for a whole batch of rows."""
-    return [bindparam(f"b_{name}", type_=postgresql.ARRAY(table.c[name].type))
-            for name in names]
-
-
-def _unnest_insert(table: Table, names: Sequence[str]) -> Any:
-    return postgresql.insert(table).from_select(
-        list(names), select(*(func.unnest(array) for array in _arrays(table, names))))
-
-
 def _row_insert(table: Table, names: Sequence[str]) -> Any:
     return sqlite.insert(table).values({name: bindparam(f"b_{name}") for name in names})
 
@@ -89,13 +79,13 @@ def _row_insert(table: Table, names: Sequence[str]) -> Any:
 # PostgreSQL takes each batch as one statement over arrays (unnest): planned and run
 # once, where an executemany runs the statement once per row. SQLite, in process,
 # takes the rows one by one (executemany); the outcome is the same.
-_PG_FAN_OUT = _unnest_insert(_DELIVERIES, _DELIVERY_COLUMNS).on_conflict_do_nothing(
+_PG_FAN_OUT = unnest_insert(_DELIVERIES, _DELIVERY_COLUMNS).on_conflict_do_nothing(
     index_elements=["event_id", "endpoint_id"])
 _SQLITE_FAN_OUT = _row_insert(_DELIVERIES, _DELIVERY_COLUMNS).on_conflict_do_nothing(
     index_elements=["event_id", "endpoint_id"])
-_PG_ATTEMPTS = _unnest_insert(_ATTEMPTS, _ATTEMPT_COLUMNS)
+_PG_ATTEMPTS = unnest_insert(_ATTEMPTS, _ATTEMPT_COLUMNS)
 _SQLITE_ATTEMPTS = _row_insert(_ATTEMPTS, _ATTEMPT_COLUMNS)
-_outcomes = func.unnest(*_arrays(_DELIVERIES, _OUTCOME_COLUMNS)).table_valued(
+_outcomes = func.unnest(*array_params(_DELIVERIES, _OUTCOME_COLUMNS)).table_valued(
     *(column(name, _DELIVERIES.c[name].type) for name in _OUTCOME_COLUMNS)
 ).render_derived(name="outcome")
 # Written only where the token still matches: a worker that outlived its lease does
