@@ -5,13 +5,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from gateway.audit.repository import AuditEventRepository, SettingsChangeRepository
 from gateway.customer.service import CustomerService
 from gateway.kit.cursor import Cursor, Page
 from gateway.kit.ids import new_uuid
-from gateway.kit.time import Clock
+from gateway.kit.service import Service
 from gateway.models import AuditEvent, SettingsChange
 
 
@@ -65,11 +63,8 @@ def _clip(value: str | None, length: int) -> str | None:
     return value[:length] if value is not None else None
 
 
-class AuditService:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self.session = session
-        self.repo = AuditEventRepository(session)
-        self.clock = clock
+class AuditService(Service[AuditEventRepository]):
+    repository = AuditEventRepository
 
     async def list(
         self,
@@ -106,14 +101,12 @@ class AuditService:
         await self.repo.insert(row)
 
 
-class SettingsChangeService:
+class SettingsChangeService(Service[SettingsChangeRepository]):
     """The merchant's own audit trail: changes to portal settings and branding, by an
     API key, a dashboard user or the operator. The values are the settings as the API
     shows them; none of them is a secret."""
 
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self.repo = SettingsChangeRepository(session)
-        self.clock = clock
+    repository = SettingsChangeRepository
 
     async def list(self, company_id: str, *, first: int = 20, after: str | None = None
                    ) -> Page[SettingsChange]:

@@ -4,8 +4,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from gateway.audit.service import SettingsActor, SettingsChangeService
 from gateway.company import portal_settings
 from gateway.company.branding import Branding, clean_changes
@@ -13,16 +11,14 @@ from gateway.company.portal_settings import PortalSettings
 from gateway.company.repository import CompanyRepository
 from gateway.errors import BadRequest, Conflict, NotFound
 from gateway.kit.ids import is_company_id, new_company_id
-from gateway.kit.time import Clock
+from gateway.kit.service import Service
 from gateway.models import Company
 
 _DOMAIN_RE = re.compile(r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
-class CompanyService:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self.repo = CompanyRepository(session)
-        self.clock = clock
+class CompanyService(Service[CompanyRepository]):
+    repository = CompanyRepository
 
     async def create(
         self, name: str, company_id: str | None = None, portal_domain: str | None = None
@@ -59,7 +55,7 @@ class CompanyService:
                 raise BadRequest("Portal domain must be a host name such as billing.example.com.")
         company.portal_domain = domain
         company.portal_domain_verified = bool(domain) and verified
-        await self.repo.session.flush()
+        await self.session.flush()
         return company
 
     async def branding(self, company_id: str) -> Branding:
@@ -76,7 +72,7 @@ class CompanyService:
         before = Branding.from_json(company.branding)
         updated = before.updated(cleaned)
         company.branding = updated.to_json()
-        await self.repo.session.flush()
+        await self.session.flush()
         await self._audit(company_id, actor, "branding.update", before.public(), updated.public())
         return updated
 
@@ -93,14 +89,14 @@ class CompanyService:
         before = PortalSettings.from_json(company.portal_settings)
         updated = before.updated(cleaned)
         company.portal_settings = updated.to_json()
-        await self.repo.session.flush()
+        await self.session.flush()
         await self._audit(company_id, actor, "portal_settings.update", before.public(),
                           updated.public())
         return updated
 
     async def _audit(self, company_id: str, actor: SettingsActor, action: str,
                      before: dict[str, Any], after: dict[str, Any]) -> None:
-        await SettingsChangeService(self.repo.session, self.clock).record(
+        await SettingsChangeService(self.session, self.clock).record(
             company_id, actor, action, before, after)
 
     async def _locked(self, company_id: str) -> Company:

@@ -12,6 +12,7 @@ from gateway.event.service import EventService, Source
 from gateway.kit import validate
 from gateway.kit.cursor import Page
 from gateway.kit.ids import is_customer_uid, new_customer_uid, new_uuid, parse_uuid
+from gateway.kit.service import Service
 from gateway.kit.time import Clock
 from gateway.models import Customer
 
@@ -34,10 +35,8 @@ def _merchant_name(value: str | None) -> str | None:
     return (validate.display_text(value, "name", max_length=200) or None) if value else None
 
 
-class CustomerService:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self.repo = CustomerRepository(session)
-        self.clock = clock
+class CustomerService(Service[CustomerRepository]):
+    repository = CustomerRepository
 
     async def get(self, company_id: str, ref: str) -> Customer:
         customer_id, uid = parse_customer_ref(ref)
@@ -86,8 +85,8 @@ class CustomerService:
         if "metadata" in changes:
             customer.metadata_ = validate.metadata(changes["metadata"])
         customer.updated_at = self.clock.now()
-        await self.repo.session.flush()
-        await _emit_updated(self.repo.session, self.clock, customer, previous, source)
+        await self.session.flush()
+        await _emit_updated(self.session, self.clock, customer, previous, source)
         return customer
 
     async def set_display_name(self, company_id: str, customer: Customer, name: str) -> Customer:
@@ -96,7 +95,7 @@ class CustomerService:
             raise NotFound("No such customer.")
         customer.name = validate.display_text(name, "name", min_length=1, max_length=DISPLAY_NAME_MAX)
         customer.updated_at = self.clock.now()
-        await self.repo.session.flush()
+        await self.session.flush()
         return customer
 
     async def list(

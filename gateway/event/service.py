@@ -11,12 +11,13 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.errors import BadRequest
 from gateway.event.ids import new_event_ids
 from gateway.event.repository import EventRepository, EventRow, add_outside_session
 from gateway.kit.cursor import Cursor, Page
+from gateway.kit.service import Service
 from gateway.kit.time import Clock, iso_ms
 from gateway.models import Event
 
@@ -84,10 +85,8 @@ def event_row(
     return event_id, company_id, event_type, str(source), body, created_at
 
 
-class EventService:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self.repo = EventRepository(session)
-        self.clock = clock
+class EventService(Service[EventRepository]):
+    repository = EventRepository
 
     async def emit(
         self,

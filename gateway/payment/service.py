@@ -1,21 +1,17 @@
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from gateway.kit import validate
 from gateway.kit.amounts import amount_and_currency
 from gateway.kit.ids import new_uuid
 from gateway.kit.match import customer_match
-from gateway.kit.time import Clock
+from gateway.kit.service import Service
 from gateway.models import Payment
 from gateway.models.payment import PAYMENT_STATUSES
 from gateway.payment.repository import PaymentRepository
 
 
-class PaymentService:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self.repo = PaymentRepository(session)
-        self.clock = clock
+class PaymentService(Service[PaymentRepository]):
+    repository = PaymentRepository
 
     async def record(
         self,

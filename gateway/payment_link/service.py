@@ -9,6 +9,7 @@ from gateway.kit import validate
 from gateway.kit.amounts import amount_and_currency
 from gateway.kit.ids import new_uuid
 from gateway.kit.match import customer_match
+from gateway.kit.service import Service
 from gateway.kit.time import Clock
 from gateway.models import PaymentLink
 from gateway.payment_link.repository import PaymentLinkRepository
@@ -17,10 +18,11 @@ from gateway.payment_link.repository import PaymentLinkRepository
 MAX_OPEN_LINKS = 100
 
 
-class PaymentLinkService:
+class PaymentLinkService(Service[PaymentLinkRepository]):
+    repository = PaymentLinkRepository
+
     def __init__(self, session: AsyncSession, clock: Clock, payment_base_url: str) -> None:
-        self.repo = PaymentLinkRepository(session)
-        self.clock = clock
+        super().__init__(session, clock)
         self.payment_base_url = payment_base_url
 
     async def create(

@@ -6,8 +6,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from gateway.company.portal_settings import CancellationMode, PortalSettings
 from gateway.errors import BadRequest, Forbidden, NotFound, SubscriptionStateConflict
 from gateway.kit import validate
@@ -15,7 +13,8 @@ from gateway.kit.amounts import amount_and_currency
 from gateway.kit.ids import new_uuid, parse_uuid
 from gateway.kit.match import CustomerMatch, customer_match
 from gateway.kit.money import format_amount
-from gateway.kit.time import Clock, iso_ms
+from gateway.kit.service import Service
+from gateway.kit.time import iso_ms
 from gateway.models import Subscription
 from gateway.models.subscription import INTERVALS, SUBSCRIPTION_STATUSES
 from gateway.subscription.repository import SubscriptionRepository
@@ -121,10 +120,8 @@ def parse_subscription_id(value: str) -> uuid.UUID:
     return parsed
 
 
-class SubscriptionService:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
-        self.repo = SubscriptionRepository(session)
-        self.clock = clock
+class SubscriptionService(Service[SubscriptionRepository]):
+    repository = SubscriptionRepository
 
     async def create(
         self,

@@ -19,6 +19,7 @@ from gateway.event.service import EventService, Source, check_event_type
 from gateway.kit import validate
 from gateway.kit.cursor import Cursor, Page
 from gateway.kit.ids import new_uuid, parse_uuid
+from gateway.kit.service import Service
 from gateway.kit.time import Clock
 from gateway.models import Event, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from gateway.webhook.repository import WebhookEndpointRepository
@@ -55,11 +56,11 @@ def _description(value: str | None) -> str | None:
     return validate.text(value, "description", max_length=500) or None
 
 
-class WebhookEndpointService:
+class WebhookEndpointService(Service[WebhookEndpointRepository]):
+    repository = WebhookEndpointRepository
+
     def __init__(self, session: AsyncSession, clock: Clock, settings: Settings) -> None:
-        self.session = session
-        self.repo = WebhookEndpointRepository(session)
-        self.clock = clock
+        super().__init__(session, clock)
         self.box = SecretBox(settings)
         self.production = not settings.is_development
 
