@@ -11,7 +11,7 @@ from gateway.audit.types import (
     SettingsChangeConnection,
     SettingsChangeEdge,
 )
-from gateway.customer.types import PageInfo
+from gateway.customer.types import connection
 from gateway.graphql.context import Info
 
 
@@ -33,11 +33,7 @@ class AuditQuery:
         page = await service.list(
             principal.company_id, first=first, after=after, customer_ref=customer_id
         )
-        return AuditEventConnection(
-            edges=[AuditEventEdge(cursor=cursor, node=AuditEvent.from_model(row))
-                   for row, cursor in page.with_cursors()],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        )
+        return connection(AuditEventConnection, AuditEventEdge, AuditEvent.from_model, page)
 
     @strawberry.field(
         description="Your own audit trail: every change to your portal settings and branding "
@@ -55,8 +51,5 @@ class AuditQuery:
         info.context.reads_only()
         page = await SettingsChangeService(info.context.session, info.context.state.clock).list(
             principal.company_id, first=first, after=after)
-        return SettingsChangeConnection(
-            edges=[SettingsChangeEdge(cursor=cursor, node=SettingsChange.from_model(row))
-                   for row, cursor in page.with_cursors()],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        )
+        return connection(SettingsChangeConnection, SettingsChangeEdge, SettingsChange.from_model,
+                          page)

@@ -4,9 +4,9 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.customer.service import CustomerService
-from gateway.customer.types import Customer, CustomerConnection, CustomerEdge, PageInfo
+from gateway.customer.types import Customer, CustomerConnection, CustomerEdge, connection
 from gateway.graphql.context import Info
-from gateway.kit.cursor import Page, encode_cursor
+from gateway.kit.cursor import Page
 from gateway.models import Customer as CustomerModel
 
 
@@ -35,10 +35,4 @@ class CustomerQuery:
                 principal.company_id, first=first, after=after, email=email, client_id=client_id)
 
         page = await info.context.lagging_read(listed)  # the read replica, if any
-        return CustomerConnection(
-            edges=[
-                CustomerEdge(cursor=encode_cursor(row.created_at, row.id), node=Customer.from_model(row))
-                for row in page.items
-            ],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        )
+        return connection(CustomerConnection, CustomerEdge, Customer.from_model, page)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
 
 from gateway.customer.repository import CustomerRecord
+from gateway.kit.cursor import Page, RowT
 from gateway.models import Customer as CustomerModel
 
 
@@ -49,6 +51,31 @@ class CustomerEdge:
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+
+NodeT = TypeVar("NodeT")
+EdgeT = TypeVar("EdgeT")
+ConnectionT = TypeVar("ConnectionT")
+NodeT_contra = TypeVar("NodeT_contra", contravariant=True)
+EdgeT_co = TypeVar("EdgeT_co", covariant=True)
+ConnectionT_co = TypeVar("ConnectionT_co", covariant=True)
+
+
+class EdgeType(Protocol[NodeT_contra, EdgeT_co]):
+    def __call__(self, *, cursor: str, node: NodeT_contra) -> EdgeT_co: ...
+
+
+class ConnectionType(Protocol[EdgeT, ConnectionT_co]):
+    def __call__(self, *, edges: list[EdgeT], page_info: PageInfo) -> ConnectionT_co: ...
+
+
+def connection(connection_type: ConnectionType[EdgeT, ConnectionT], edge_type: EdgeType[NodeT, EdgeT],
+               node: Callable[[RowT], NodeT], page: Page[RowT]) -> ConnectionT:
+    """A page of a newest-first list as its GraphQL connection: an edge a row, with the
+    row's cursor and `node(row)`, and the page info."""
+    return connection_type(
+        edges=[edge_type(cursor=cursor, node=node(row)) for row, cursor in page.with_cursors()],
+        page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
 
 
 @strawberry.type

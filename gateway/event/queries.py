@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.customer.types import PageInfo
+from gateway.customer.types import connection
 from gateway.event.service import EventService
 from gateway.event.types import Event, EventConnection, EventEdge
 from gateway.graphql.context import Info
@@ -26,8 +26,4 @@ class EventQuery:
         info.context.reads_only()
         page = await EventService(info.context.session, info.context.state.clock).list(
             principal.company_id, first=first, after=after, event_type=type)
-        return EventConnection(
-            edges=[EventEdge(cursor=cursor, node=Event.from_model(row))
-                   for row, cursor in page.with_cursors()],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor),
-        )
+        return connection(EventConnection, EventEdge, Event.from_model, page)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from gateway.customer.types import PageInfo
+from gateway.customer.types import connection
 from gateway.graphql.context import Info
 from gateway.webhook.service import WebhookEndpointService
 from gateway.webhook.types import (
@@ -25,10 +25,8 @@ class WebhookQuery:
                                 company_id: CompanyArg = None) -> WebhookEndpointConnection:
         principal = await info.context.link_principal(company_id)
         page = await endpoint_service(info).list(principal.company_id, first=first, after=after)
-        return WebhookEndpointConnection(
-            edges=[WebhookEndpointEdge(cursor=cursor, node=WebhookEndpoint.from_model(row))
-                   for row, cursor in page.with_cursors()],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
+        return connection(WebhookEndpointConnection, WebhookEndpointEdge,
+                          WebhookEndpoint.from_model, page)
 
     @strawberry.field(description="An endpoint's delivery attempts, newest first. API key, "
                       "or a dashboard session with settings.manage on companyId.")
@@ -38,10 +36,8 @@ class WebhookQuery:
         principal = await info.context.link_principal(company_id)
         page = await endpoint_service(info).attempts(principal.company_id, endpoint_id,
                                                      first=first, after=after)
-        return WebhookDeliveryConnection(
-            edges=[WebhookDeliveryEdge(cursor=cursor, node=WebhookDelivery.from_model(row))
-                   for row, cursor in page.with_cursors()],
-            page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor))
+        return connection(WebhookDeliveryConnection, WebhookDeliveryEdge,
+                          WebhookDelivery.from_model, page)
 
 
 def endpoint_service(info: Info) -> WebhookEndpointService:
