@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import orjson
 import typer
@@ -17,6 +17,10 @@ from typer.core import TyperGroup
 from gateway.config import Settings, load_settings
 from gateway.errors import GatewayError
 from gateway.signing.link import LINK_TTL_SECONDS
+
+if TYPE_CHECKING:
+    from gateway.audit.service import SettingsActor
+    from gateway.company.service import CompanyService
 
 T = TypeVar("T")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
@@ -332,26 +336,13 @@ def set_branding(
 ) -> None:
     """Set a company's portal branding (options not given stay); with no option, show it.
     A change is recorded in the company's settingsChanges as the operator's."""
-    from gateway.audit.service import OPERATOR
     from gateway.company.service import CompanyService
-    from gateway.kit.time import SystemClock
 
-    settings = settings_or_exit(as_json)
     given = {"accent_color": accent_color, "support_email": support_email,
              "support_url": support_url, "display_name": display_name}
     changes = {name: value or None for name, value in given.items() if value is not None}
-
-    async def work(session: AsyncSession) -> dict[str, str | None]:
-        service = CompanyService(session, SystemClock())
-        if changes:
-            branding = await service.update_branding(company, changes, OPERATOR)
-        else:
-            branding = await service.branding(company)
-        return branding.public()
-
-    branding = run_in_session(settings, as_json, work)
-    emit(as_json, {"ok": True, "companyId": company, "branding": branding},
-         listing(f"Portal branding of {company}:", branding))
+    _show_or_change(company, as_json, lambda: changes, CompanyService.update_branding,
+                    CompanyService.branding, key="branding", title="Portal branding")
 
 
 @app.command("set-portal-settings")
@@ -374,36 +365,56 @@ def set_portal_settings(
 ) -> None:
     """Set a company's portal settings (options not given stay); with no option, show them.
     A change is recorded in the company's settingsChanges as the operator's."""
-    from gateway.audit.service import OPERATOR
     from gateway.company.portal_settings import JSON_KEYS
     from gateway.company.service import CompanyService
     from gateway.errors import BadRequest
-    from gateway.kit.time import SystemClock
 
-    settings = settings_or_exit(as_json)
     reasons = None if cancellation_reasons is None else [
         code.strip() for code in cancellation_reasons.split(",") if code.strip()]
     given = {"pause_enabled": pause_enabled, "cancellation_mode": cancellation_mode,
              "cancellation_reasons": reasons, "return_url": return_url,
              "new_link_url": new_link_url, "default_locale": default_locale}
-    changes: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     names = {key: name for name, key in JSON_KEYS.items()}
 
-    async def work(session: AsyncSession) -> dict[str, Any]:
-        service = CompanyService(session, SystemClock())
+    def changes() -> dict[str, Any]:
+        changed: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
         for key in reset or ():
             if key not in names:
                 raise BadRequest(f"--reset takes one of: {', '.join(names)}.", field="reset")
-            changes[names[key]] = None
-        if changes:
-            found = await service.update_portal_settings(company, changes, OPERATOR)
-        else:
-            found = await service.portal_settings(company)
+            changed[names[key]] = None
+        return changed
+
+    _show_or_change(company, as_json, changes, CompanyService.update_portal_settings,
+                    CompanyService.portal_settings, key="portalSettings", title="Portal settings")
+
+
+class _Public(Protocol):
+    def public(self) -> dict[str, Any]: ...
+
+
+def _show_or_change(
+    company: str, as_json: bool, changes: Callable[[], Mapping[str, Any]],
+    update: Callable[[CompanyService, str, Mapping[str, Any], SettingsActor], Awaitable[_Public]],
+    read: Callable[[CompanyService, str], Awaitable[_Public]], *, key: str, title: str,
+) -> None:
+    """Applies `changes()` (made in the session, so an invalid option fails as any error
+    does) through `update`, recorded as the operator's; with none, `read`s. Prints the
+    result as the API shows it."""
+    from gateway.audit.service import OPERATOR
+    from gateway.company.service import CompanyService
+    from gateway.kit.time import SystemClock
+
+    settings = settings_or_exit(as_json)
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        service = CompanyService(session, SystemClock())
+        given = changes()
+        found = await (update(service, company, given, OPERATOR) if given else read(service, company))
         return found.public()
 
-    portal = run_in_session(settings, as_json, work)
-    emit(as_json, {"ok": True, "companyId": company, "portalSettings": portal},
-         listing(f"Portal settings of {company}:", portal))
+    shown = run_in_session(settings, as_json, work)
+    emit(as_json, {"ok": True, "companyId": company, key: shown},
+         listing(f"{title} of {company}:", shown))
 
 
 @app.command("create-portal-link")
