@@ -4,23 +4,18 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from gateway.kit.cursor import newest_first_after
+from gateway.kit.repository import CompanyScopedRepository
 from gateway.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
-class WebhookEndpointRepository:
-    """Every query takes the company id first: another company's endpoint is not found."""
+class WebhookEndpointRepository(CompanyScopedRepository[WebhookEndpoint]):
+    """Every query takes the company id first: another company's endpoint is not found.
+    Pages of endpoints come from CompanyScopedRepository.newest_first."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, endpoint: WebhookEndpoint) -> WebhookEndpoint:
-        self.session.add(endpoint)
-        await self.session.flush()
-        return endpoint
+    model = WebhookEndpoint
 
     async def get(self, company_id: str, endpoint_id: uuid.UUID) -> WebhookEndpoint | None:
         query = select(WebhookEndpoint).where(col(WebhookEndpoint.company_id) == company_id,
@@ -37,15 +32,6 @@ class WebhookEndpointRepository:
             query = query.where(newest_first_after(WebhookAttempt, after))
         query = query.order_by(col(WebhookAttempt.created_at).desc(),
                                col(WebhookAttempt.id).desc()).limit(limit)
-        return list((await self.session.execute(query)).scalars())
-
-    async def list(self, company_id: str, *, limit: int,
-                   after: tuple[datetime, uuid.UUID] | None = None) -> list[WebhookEndpoint]:
-        query = select(WebhookEndpoint).where(col(WebhookEndpoint.company_id) == company_id)
-        if after is not None:
-            query = query.where(newest_first_after(WebhookEndpoint, after))
-        query = query.order_by(col(WebhookEndpoint.created_at).desc(),
-                               col(WebhookEndpoint.id).desc()).limit(limit)
         return list((await self.session.execute(query)).scalars())
 
     async def delete(self, company_id: str, endpoint_id: uuid.UUID) -> bool:

@@ -83,7 +83,7 @@ class WebhookEndpointService(Service[WebhookEndpointRepository]):
 
     async def list(self, company_id: str, *, first: int = 20,
                    after: str | None = None) -> Page[WebhookEndpoint]:
-        return await Page.read(first, after, lambda limit, cursor: self.repo.list(
+        return await Page.read(first, after, lambda limit, cursor: self.repo.newest_first(
             company_id, limit=limit, after=cursor))
 
     async def update(self, company_id: str, endpoint_id: str,
