@@ -6,9 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.errors import BadRequest
 from gateway.kit import validate
-from gateway.kit.amounts import amount_and_currency
-from gateway.kit.ids import new_uuid
-from gateway.kit.match import customer_match
+from gateway.kit.amounts import billed_columns
 from gateway.kit.service import Service
 from gateway.kit.time import Clock
 from gateway.models import PaymentLink
@@ -36,25 +34,18 @@ class PaymentLinkService(Service[PaymentLinkRepository]):
         description: str | None = None,
         expires_at: datetime | None = None,
     ) -> PaymentLink:
-        match_email, match_client = customer_match(email, client_id)
-        value, code = amount_and_currency(amount, currency)
+        billed = billed_columns(company_id, amount, currency, email, client_id)
         now = self.clock.now()
         if expires_at is not None:
             if expires_at.tzinfo is None:
                 raise BadRequest("expiresAt must carry a time zone, e.g. 2026-05-01T00:00:00Z.")
             if expires_at <= now:
                 raise BadRequest("expiresAt must be in the future.")
-        link_id = new_uuid()
         link = PaymentLink(
-            id=link_id,
-            company_id=company_id,
-            email=match_email,
-            client_id=match_client,
-            amount=value,
-            currency=code,
+            **billed,
             status="active",
             description=validate.text(description, "description", max_length=500) or None,
-            url=f"{self.payment_base_url}/pay/{link_id}",
+            url=f"{self.payment_base_url}/pay/{billed['id']}",
             expires_at=expires_at,
             created_at=now,
         )

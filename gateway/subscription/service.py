@@ -9,9 +9,9 @@ from typing import Any
 from gateway.company.portal_settings import CancellationMode, PortalSettings
 from gateway.errors import BadRequest, Forbidden, NotFound, SubscriptionStateConflict
 from gateway.kit import validate
-from gateway.kit.amounts import amount_and_currency
-from gateway.kit.ids import new_uuid, parse_uuid
-from gateway.kit.match import CustomerMatch, customer_match
+from gateway.kit.amounts import billed_columns
+from gateway.kit.ids import parse_uuid
+from gateway.kit.match import CustomerMatch
 from gateway.kit.money import format_amount
 from gateway.kit.service import Service
 from gateway.kit.time import iso_ms
@@ -139,19 +139,13 @@ class SubscriptionService(Service[SubscriptionRepository]):
         client_id = meta.get("clientId")
         if client_id is not None and not isinstance(client_id, str):
             raise BadRequest("metadata.clientId must be a string.")
-        match_email, match_client = customer_match(email, client_id, client_field="metadata.clientId",
-                                                   record="subscription")
-        value, code = amount_and_currency(amount, currency)
+        billed = billed_columns(company_id, amount, currency, email, client_id,
+                                client_field="metadata.clientId", record="subscription")
         now = self.clock.now()
         subscription = Subscription(
-            id=new_uuid(),
-            company_id=company_id,
-            email=match_email,
-            client_id=match_client,
+            **billed,
             metadata_=meta,
             plan_name=validate.text(plan_name, "planName", min_length=1, max_length=200) or "",
-            amount=value,
-            currency=code,
             interval=validate.choice(interval, "interval", INTERVALS),
             status=validate.choice(status, "status", SUBSCRIPTION_STATUSES),
             current_period_end=period_end(now, interval),
