@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -14,7 +12,9 @@ _INSERT_AUDIT_EVENT = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
 
 
 class AuditEventRepository(CompanyScopedRepository[AuditEvent]):
-    """Every query is scoped by company: the company id is always the first argument."""
+    """Every query is scoped by company: the company id is always the first argument.
+    Pages come from newest_first, served by the (company, created_at, id) index, or by
+    (company, customer_uid, created_at, id) when filtered by customer."""
 
     model = AuditEvent
 
@@ -30,19 +30,6 @@ class AuditEventRepository(CompanyScopedRepository[AuditEvent]):
             .order_by(col(AuditEvent.created_at), col(AuditEvent.id))
         )
         return list((await self.session.execute(query)).scalars())
-
-    async def list(
-        self,
-        company_id: str,
-        *,
-        limit: int,
-        after: tuple[datetime, uuid.UUID] | None = None,
-        customer_uid: str | None = None,
-    ) -> list[AuditEvent]:
-        """Newest first; served by the (company, created_at, id) index, or by
-        (company, customer_uid, created_at, id) when filtered by customer."""
-        conditions = [] if customer_uid is None else [col(AuditEvent.customer_uid) == customer_uid]
-        return await self.newest_first(company_id, *conditions, limit=limit, after=after)
 
 
 class SettingsChangeRepository(CompanyScopedRepository[SettingsChange]):

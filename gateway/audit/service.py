@@ -82,8 +82,8 @@ class AuditService(Service[AuditEventRepository]):
                 customer = await CustomerService(self.session, self.clock).get(
                     company_id, customer_ref)
                 customer_uid = customer.uid
-            return await self.repo.list(company_id, limit=limit, after=cursor,
-                                        customer_uid=customer_uid)
+            return await self.repo.newest_first(company_id, limit=limit, after=cursor,
+                                                customer_uid=customer_uid)
 
         return await Page.read(first, after, fetch)
 

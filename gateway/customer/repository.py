@@ -47,22 +47,6 @@ class CustomerRepository(CompanyScopedRepository[Customer]):
         row = result.first()
         return None if row is None else (row[0], row[1])
 
-    async def list(
-        self,
-        company_id: str,
-        *,
-        limit: int,
-        after: tuple[datetime, uuid.UUID] | None = None,
-        email: str | None = None,
-        client_id: str | None = None,
-    ) -> list[Customer]:
-        conditions = []
-        if email is not None:
-            conditions.append(col(Customer.email) == email)
-        if client_id is not None:
-            conditions.append(col(Customer.client_id) == client_id)
-        return await self.newest_first(company_id, *conditions, limit=limit, after=after)
-
 
 @dataclass(frozen=True, slots=True)
 class CustomerRecord:

@@ -107,7 +107,7 @@ class CustomerService(Service[CustomerRepository]):
         email: str | None = None,
         client_id: str | None = None,
     ) -> Page[Customer]:
-        return await Page.read(first, after, lambda limit, cursor: self.repo.list(
+        return await Page.read(first, after, lambda limit, cursor: self.repo.newest_first(
             company_id, limit=limit, after=cursor,
             email=validate.email(email) if email else None, client_id=client_id))
 

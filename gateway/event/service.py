@@ -106,7 +106,7 @@ class EventService(Service[EventRepository]):
                       body=body, created_at=created_at)
         if dispatched:
             event.dispatched_at = event.created_at
-        await self.repo.add(event)
+        await self.repo.insert(event)
         return event
 
     async def list(
@@ -116,7 +116,7 @@ class EventService(Service[EventRepository]):
         def fetch(limit: int, cursor: Cursor | None) -> Awaitable[list[Event]]:
             if event_type is not None:
                 check_event_type(event_type)
-            return self.repo.list(company_id, limit=limit, after=cursor, event_type=event_type)
+            return self.repo.newest_first(company_id, limit=limit, after=cursor, type=event_type)
 
         return await Page.read(first, after, fetch)
 

@@ -1,6 +1,6 @@
 """The shape the repositories share: add a row, get one by its key, read a keyset
-page newest first. A repository subclasses one of these, names its `model`, and
-adds its own statements."""
+page newest first (optionally filtered by column values). A repository subclasses
+one of these, names its `model`, and adds its own statements."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -43,14 +43,18 @@ class CompanyScopedRepository(Repository[ModelT]):
     async def newest_first(
         self,
         company_id: str,
-        *conditions: ColumnElement[bool],
+        *,
         limit: int,
         after: tuple[datetime, uuid.UUID] | None = None,
+        **equal: object,
     ) -> list[ModelT]:
         """A keyset page in (created_at desc, id desc) order: `limit` rows after the
-        cursor `after`, served by the model's (company_id, ..., created_at, id) indexes."""
+        cursor `after`, served by the model's (company_id, ..., created_at, id) indexes.
+        `equal` keeps the rows whose column of that name holds the value; a filter given
+        as None is left out, so optional filters pass straight through."""
         model: Any = self.model
-        query = select(model).where(model.company_id == company_id, *conditions)
+        query = select(model).where(model.company_id == company_id, *(
+            getattr(model, name) == value for name, value in equal.items() if value is not None))
         if after is not None:
             query = query.where(newest_first_after(model, after))
         query = query.order_by(model.created_at.desc(), model.id.desc()).limit(limit)
