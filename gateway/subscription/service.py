@@ -45,6 +45,9 @@ class Action(StrEnum):
     cancel = "cancel"
 
 
+# The transitions most calls make, as (status before, status after) for a subscription
+# without an end set: target() gives the same for such a row.
+_COMMON = {Action.pause: ("active", "paused"), Action.reactivate: ("paused", "active")}
 _PAST = {Action.pause: "paused", Action.reactivate: "reactivated", Action.cancel: "cancelled"}
 MAX_COMMENT = 500
 
@@ -164,6 +167,15 @@ class SubscriptionService(Service[SubscriptionRepository]):
         if action is Action.pause and not settings.pause_enabled:
             raise Forbidden("This merchant does not offer pausing subscriptions; you can "
                             "cancel instead.")
+        common = _COMMON.get(action)
+        if common is not None:
+            # The usual case in one statement; anything else (not found, a conflict,
+            # an end set) is read and decided below, as every other transition is.
+            before, after = common
+            moved = await self.repo.move_status(company_id, match, sub_id, before, after,
+                                                self.clock.now())
+            if moved is not None:
+                return Transition(moved, before, False)
         for _ in range(_ATTEMPTS):
             row = await self.repo.get_for_customer(company_id, match, sub_id)
             if row is None:
