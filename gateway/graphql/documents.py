@@ -97,12 +97,14 @@ class DocumentCache:
         old = self._entries.pop(query, None)
         if old is not None:
             self._weight -= old.weight
+            _unlink_tokens(old.document)
         self._entries[query] = prepared
         self._weight += prepared.weight
         while len(self._entries) > self.maxsize or (
                 self._weight > self.max_weight and len(self._entries) > 1):
             _, dropped = self._entries.popitem(last=False)
             self._weight -= dropped.weight
+            _unlink_tokens(dropped.document)
 
     def prepare(self, query: str, schema: GraphQLSchema) -> Prepared:
         """The document and its verdict: parsed, screened and validated on a miss."""
@@ -144,6 +146,22 @@ def _tokens_at_least(query: str) -> int:
     is at least one of its tokens), computed by the regular expression engine: a text
     over the limit by this count is over it for the parser too."""
     return len(_SURE_TOKENS.findall(_NOT_TOKENS.sub(" ", query)))
+
+
+def _unlink_tokens(document: DocumentNode | None) -> None:
+    """Break a dropped document's token list into single tokens. graphql-core links
+    its tokens both ways (prev and next), so a parsed document is cyclic and, left
+    as it is, waits for a full collection after the cache lets it go (with the
+    collector's young threshold raised, far longer: kit/collector.py). Unlinked, it is
+    freed by reference counting as soon as nothing uses it. Only the parser and the
+    lexer follow these links; a request still executing the document reads its
+    nodes and their locations (start, end, source), which stay."""
+    loc = document.loc if document is not None else None
+    token: Token | None = loc.start_token if loc is not None else None
+    while token is not None:
+        following = token.next
+        token.prev = token.next = None
+        token = following
 
 
 def _tokens(document: DocumentNode) -> int:
