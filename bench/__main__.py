@@ -24,7 +24,7 @@ import asyncpg
 import httpx
 from redis import Redis
 
-from bench import dataset, scenarios, webhooks
+from bench import dataset, instructions, scenarios, webhooks
 from bench.dataset import Size
 from bench.load import Wrk, WrkResult
 from bench.scale import Balanced, start_cluster
@@ -244,6 +244,8 @@ class Bench:
             t = time.monotonic()
             asyncio.run(self.with_db(lambda c: dataset.seed_base(c, self.size, PEPPER)))
             log(f"seeded stage 1 in {time.monotonic() - t:.1f}s")
+            if self.args.instructions:
+                return self.run_instructions(out)
             self.run_gateway(out)
             self.run_scale(out)
         finally:
@@ -252,6 +254,17 @@ class Bench:
         print(self.table())
         log(f"done in {time.monotonic() - started:.0f}s")
         return 1 if any(row.errors for row in self.rows.values()) else 0
+
+    def run_instructions(self, out: Path) -> int:
+        asyncio.run(self.with_db(lambda c: dataset.seed_stage2(c, self.size)))
+        log(f"callgrind: {self.args.instructions} requests per scenario, "
+            f"{self.args.concurrency} clients at once")
+        results = instructions.measure(self.ctx, self.server_env(), self.args.instructions,
+                                       self.args.concurrency, out, self.wanted)
+        print(f"scenario  instructions per request (callgrind, {self.args.concurrency} clients)")
+        for key, count in results.items():
+            print(f"{key:<9} {count / 1000:>10,.0f}k")
+        return 0
 
     def add(self, key: str, title: str) -> Row:
         row = self.rows[key] = Row(key, title)
@@ -551,6 +564,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and wrk to CPUs")
     parser.add_argument("--processes", type=int, default=0,
                         help="also run scenarios 1 and 3 through nginx with 1 and N gateway processes")
+    parser.add_argument("--instructions", type=int, default=0, metavar="REQUESTS",
+                        help="instead of wrk: instructions per request of scenarios 1-5 "
+                             "under callgrind, over REQUESTS requests each")
+    parser.add_argument("--concurrency", type=int, default=8,
+                        help="clients at once for --instructions")
     parser.add_argument("--cluster", action="store_true",
                         help="also run scenarios 1 and 3 on a local Redis Cluster (3 primaries, "
                              "3 replicas) beside single Redis, through nginx")

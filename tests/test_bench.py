@@ -35,3 +35,20 @@ def test_bench_small_prints_the_table_without_errors(postgres_server_url: str, r
                      output, re.MULTILINE), output
     assert re.search(r"^peak RSS per worker, gateway: \d+ MB", output, re.MULTILINE)
     assert re.search(r"^errors: 0$", output, re.MULTILINE)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_bench_counts_instructions_per_request(postgres_server_url: str, redis_url: str) -> None:
+    env = {**os.environ, "TEST_POSTGRES_URL": postgres_server_url, "TEST_REDIS_URL": redis_url}
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "bench"), "--small", "--instructions", "20", "--only", "3,5"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400, check=False,
+    )
+    output = done.stdout
+    assert done.returncode == 0, output[-3000:] + done.stderr[-3000:]
+    counts = dict(re.findall(r"^([1-5])\s+([\d,]+)k$", output, re.MULTILINE))
+    assert set(counts) == {"3", "5"}, output
+    # A request of either kind runs far more than 100,000 instructions: a count of
+    # zero (instrumentation never on) or of the client's side would not.
+    assert all(int(count.replace(",", "")) > 100 for count in counts.values()), counts

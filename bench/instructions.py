@@ -1,0 +1,140 @@
+"""`scripts/bench --instructions`: instructions per request under callgrind.
+
+Wall-clock figures move with whatever else the machine runs; the number of
+instructions the server executes for a request does not. The gateway is served
+under valgrind's callgrind with instrumentation off; each scenario's requests run once to warm up,
+then instrumentation is switched on (`callgrind_control`) for the same requests again,
+sent by a few clients at once (`--concurrency`, 8 by default) with the scenarios'
+own verifying calls, and the dumped total is divided by the requests. Work the
+gateway shares between requests in flight (link events written together, one body
+deadline sweeper) is shared less than under wrk's 32 connections; one client at a
+time pays it in full per request."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench import scenarios
+from bench.server import ROOT, free_port
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise RuntimeError(f"{name} is required (apt-get install valgrind)")
+    return path
+
+
+def _control(pid: int, *args: str) -> None:
+    command = [_tool("callgrind_control"), *args, str(pid)]
+    subprocess.run(command, check=True, capture_output=True)  # noqa: S603 (built here, no shell)
+
+
+def _total(dump: Path) -> int:
+    for line in dump.read_text().splitlines():
+        if line.startswith("totals:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no totals in {dump}")
+
+
+def measure(ctx: scenarios.Context, env: dict[str, str], requests: int, concurrency: int,
+            out: Path, wanted: Callable[[str], bool]) -> dict[str, float]:
+    """Instructions per request for scenarios 1-5, keyed by scenario."""
+    for old in out.glob("callgrind.*"):
+        old.unlink()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (out / "callgrind-server.log").open("w")
+    server = subprocess.Popen(  # noqa: S603 (argument list built here, no shell)
+        [_tool("valgrind"), "--tool=callgrind", "--instr-atstart=no",
+         f"--callgrind-out-file={out}/callgrind.%p", sys.executable, "-m", "gateway", "serve",
+         "--no-access-log", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_ready(url, server)
+        hot, pool = scenarios.hot(ctx), scenarios.mutation_pool(ctx)
+        cases: list[tuple[str, Callable[[httpx.Client, int], Any], list[int], int]] = [
+            ("1", lambda c, n: scenarios.link_graphql_verify(ctx, c, n), ctx.merchants(), 1),
+            ("2", lambda c, n: scenarios.link_rest_verify(ctx, c, n), ctx.merchants(), 1),
+            ("3", lambda c, n: scenarios.portal_verify(ctx, c, n), hot, 1),
+            # pause, the pause replayed, reactivate: three requests per call
+            ("4", lambda c, n: scenarios.mutation_verify(ctx, c, n), pool, 3),
+            ("5", lambda c, n: scenarios.flood_verify(ctx, c, n), hot, 1),
+        ]
+        results: dict[str, float] = {}
+        for key, verify, samples, per_call in cases:
+            if not wanted(key):
+                continue
+            # The measured requests are the warm-up's again, as wrk's list repeats:
+            # caches (API keys, verified links, documents) are warm, as under load.
+            calls = (samples * (1 + requests // len(samples)))[:requests]
+            _send(url, verify, calls, concurrency)
+            _control(server.pid, "--zero")
+            _control(server.pid, "--instr=on")
+            _send(url, verify, calls, concurrency)
+            _control(server.pid, "--instr=off")
+            before = set(out.glob("callgrind.*"))
+            _control(server.pid, "--dump")
+            dump = _newest(out, before)
+            results[key] = _total(dump) / (requests * per_call)
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=120)
+        log.close()
+
+
+def _send(url: str, verify: Callable[[httpx.Client, int], Any], calls: list[int],
+          concurrency: int) -> None:
+    """Every call, from `concurrency` clients at once (each with its own connection)."""
+    local = threading.local()
+    clients: list[httpx.Client] = []
+
+    def one(n: int) -> None:
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = httpx.Client(base_url=url, timeout=120)
+            clients.append(client)
+        verify(client, n)
+
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            for future in [pool.submit(one, n) for n in calls]:
+                future.result()
+    finally:
+        for client in clients:
+            client.close()
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 600  # start-up under valgrind takes a while
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the gateway under callgrind exited")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError("the gateway under callgrind did not become ready")
+
+
+def _newest(out: Path, before: set[Path]) -> Path:
+    for _ in range(100):
+        new = set(out.glob("callgrind.*")) - before
+        if new:
+            return max(new, key=lambda p: p.stat().st_mtime)
+        time.sleep(0.1)
+    raise RuntimeError("callgrind wrote no dump")
