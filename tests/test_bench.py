@@ -14,16 +14,22 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _bench(postgres_server_url: str, redis_url: str, *args: str, timeout: int) -> str:
+    """scripts/bench's output, once it has exited 0."""
+    env = {**os.environ, "TEST_POSTGRES_URL": postgres_server_url, "TEST_REDIS_URL": redis_url}
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "bench"), "--small", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
 def test_bench_small_prints_the_table_without_errors(postgres_server_url: str, redis_url: str) -> None:
-    env = {**os.environ, "TEST_POSTGRES_URL": postgres_server_url, "TEST_REDIS_URL": redis_url}
-    done = subprocess.run(
-        [str(ROOT / "scripts" / "bench"), "--small", "--duration", "1", "--warmup", "0"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
-    )
-    output = done.stdout
-    assert done.returncode == 0, output[-3000:] + done.stderr[-3000:]
+    output = _bench(postgres_server_url, redis_url, "--duration", "1", "--warmup", "0",
+                    timeout=240)
     for scenario in ("1 createPortalLink", "2 REST partner route", "3 portal data query",
                      "4 portal pause/reactivate", "4w the same, one webhook endpoint",
                      "5 invalid-signature flood",
@@ -40,13 +46,8 @@ def test_bench_small_prints_the_table_without_errors(postgres_server_url: str, r
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_bench_counts_instructions_per_request(postgres_server_url: str, redis_url: str) -> None:
-    env = {**os.environ, "TEST_POSTGRES_URL": postgres_server_url, "TEST_REDIS_URL": redis_url}
-    done = subprocess.run(
-        [str(ROOT / "scripts" / "bench"), "--small", "--instructions", "20", "--only", "3,5"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400, check=False,
-    )
-    output = done.stdout
-    assert done.returncode == 0, output[-3000:] + done.stderr[-3000:]
+    output = _bench(postgres_server_url, redis_url, "--instructions", "20", "--only", "3,5",
+                    timeout=400)
     counts = dict(re.findall(r"^([1-5])\s+([\d,]+)k$", output, re.MULTILINE))
     assert set(counts) == {"3", "5"}, output
     # A request of either kind runs far more than 100,000 instructions: a count of
