@@ -2,20 +2,18 @@
 
 Wall-clock figures move with whatever else the machine runs; the number of
 instructions the server executes for a request does not. The gateway is served
-under valgrind's callgrind with instrumentation off; each scenario's requests run once to warm up,
-then instrumentation is switched on (`callgrind_control`) for the same requests again,
-sent by a few clients at once (`--concurrency`, 8 by default) with the scenarios'
-own verifying calls, and the dumped total is divided by the requests. Work the
-gateway shares between requests in flight (link events written together, one body
-deadline sweeper) is shared less than under wrk's 32 connections; one client at a
-time pays it in full per request."""
+under valgrind's callgrind with instrumentation off; each scenario's requests run
+once to warm up, then instrumentation is switched on (`callgrind_control`) for the
+same requests again, sent by a few clients at once (`--concurrency`, 8 by default)
+with the scenarios' own verifying calls, and the dumped total is divided by the
+requests. Work the gateway shares between requests in flight (link events written
+together) is shared less than under wrk's 32 connections; one client at a time pays
+it in full per request."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -26,7 +24,7 @@ from typing import Any
 import httpx
 
 from bench import scenarios
-from bench.server import ROOT, free_port
+from bench.server import Server, gateway_command
 
 
 def _tool(name: str) -> str:
@@ -53,16 +51,13 @@ def measure(ctx: scenarios.Context, env: dict[str, str], requests: int, concurre
     """Instructions per request for scenarios 1-5, keyed by scenario."""
     for old in out.glob("callgrind.*"):
         old.unlink()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (out / "callgrind-server.log").open("w")
-    server = subprocess.Popen(  # noqa: S603 (argument list built here, no shell)
-        [_tool("valgrind"), "--tool=callgrind", "--instr-atstart=no",
-         f"--callgrind-out-file={out}/callgrind.%p", sys.executable, "-m", "gateway", "serve",
-         "--no-access-log", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    # Start-up under valgrind takes a while. Valgrind runs the program in its own
+    # process: the server's pid is the one callgrind_control addresses.
+    callgrind = [_tool("valgrind"), "--tool=callgrind", "--instr-atstart=no",
+                 f"--callgrind-out-file={out}/callgrind.%p"]
+    server = Server("gateway under callgrind", [*callgrind, *gateway_command()], env, 1, None,
+                    out / "callgrind-server.log", ready_seconds=600)
     try:
-        _wait_ready(url, server)
         hot, pool = scenarios.hot(ctx), scenarios.mutation_pool(ctx)
         cases: list[tuple[str, Callable[[httpx.Client, int], Any], list[int], int]] = [
             ("1", lambda c, n: scenarios.link_graphql_verify(ctx, c, n), ctx.merchants(), 1),
@@ -79,20 +74,18 @@ def measure(ctx: scenarios.Context, env: dict[str, str], requests: int, concurre
             # The measured requests are the warm-up's again, as wrk's list repeats:
             # caches (API keys, verified links, documents) are warm, as under load.
             calls = (samples * (1 + requests // len(samples)))[:requests]
-            _send(url, verify, calls, concurrency)
-            _control(server.pid, "--zero")
-            _control(server.pid, "--instr=on")
-            _send(url, verify, calls, concurrency)
-            _control(server.pid, "--instr=off")
+            _send(server.url, verify, calls, concurrency)
+            _control(server.process.pid, "--zero")
+            _control(server.process.pid, "--instr=on")
+            _send(server.url, verify, calls, concurrency)
+            _control(server.process.pid, "--instr=off")
             before = set(out.glob("callgrind.*"))
-            _control(server.pid, "--dump")
+            _control(server.process.pid, "--dump")
             dump = _newest(out, before)
             results[key] = _total(dump) / (requests * per_call)
         return results
     finally:
-        server.terminate()
-        server.wait(timeout=120)
-        log.close()
+        server.stop()
 
 
 def _send(url: str, verify: Callable[[httpx.Client, int], Any], calls: list[int],
@@ -115,20 +108,6 @@ def _send(url: str, verify: Callable[[httpx.Client, int], Any], calls: list[int]
     finally:
         for client in clients:
             client.close()
-
-
-def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 600  # start-up under valgrind takes a while
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("the gateway under callgrind exited")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("the gateway under callgrind did not become ready")
 
 
 def _newest(out: Path, before: set[Path]) -> Path:

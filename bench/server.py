@@ -73,7 +73,7 @@ class Served(Protocol):
 
 class Server:
     def __init__(self, name: str, app_args: list[str], env: dict[str, str], workers: int,
-                 cpu: str | None, log: Path) -> None:
+                 cpu: str | None, log: Path, ready_seconds: float = 60) -> None:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -87,10 +87,10 @@ class Server:
             command, cwd=ROOT, env={**os.environ, **env}, stdout=self._log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )
-        self._wait_ready(log)
+        self._wait_ready(log, ready_seconds)
 
-    def _wait_ready(self, log: Path) -> None:
-        deadline = time.monotonic() + 60
+    def _wait_ready(self, log: Path, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {log.read_text()[-2000:]}")
