@@ -16,6 +16,8 @@ last body message (waiting for a disconnect) are not bounded."""
 from __future__ import annotations
 
 import asyncio
+import types
+from collections.abc import Generator
 from typing import Any
 
 import orjson
@@ -37,11 +39,17 @@ class BodyReadTimeout(Exception):
 
 
 class _Deadlines:
-    """Body reads in progress and their deadlines, enforced by one sweeper task that
-    wakes every SWEEP_SECONDS while any read waits. A timer per request (what
-    `asyncio.timeout` arms) cost every request about 10 us; this costs it a dict entry.
-    A read past its deadline is cancelled and raises BodyReadTimeout, so the deadline
-    holds to within SWEEP_SECONDS."""
+    """Body reads that wait, with their deadlines, enforced by one sweeper task that
+    wakes every SWEEP_SECONDS while any read waits; a read past its deadline is
+    cancelled and raises BodyReadTimeout, so the deadline holds to within
+    SWEEP_SECONDS.
+
+    A read that does not wait (its message is already there, as a body that came with
+    the request's head is) costs nothing here: `_Bounded` registers a read, and a
+    sweeper is started, only once the read has suspended. A timer per request (what
+    `asyncio.timeout` arms) cost every request about 10 us, a sweeper task per request
+    about as much, and a sweeper always asleep more (its timer keeps the loop's
+    cancelled timers from being dropped, so each timer costs more to schedule)."""
 
     SWEEP_SECONDS = 0.1
 
@@ -50,26 +58,18 @@ class _Deadlines:
         self.expired: set[asyncio.Task[Any]] = set()
         self.sweeper: asyncio.Task[None] | None = None
 
-    async def read(self, receive: Receive, deadline: float) -> Message:
-        task = asyncio.current_task()
-        if task is None:  # not in a task: nothing to cancel (never so under a server)
-            return await receive()
-        # No await between registering and awaiting the read, nor between the read and
-        # unregistering: whenever the sweeper runs, a registered task is suspended in
-        # `receive()`, so its cancellation lands there and nowhere else.
+    def add(self, task: asyncio.Task[Any], deadline: float) -> None:
         self.waiting[task] = deadline
-        if self.sweeper is None:
+        if self.sweeper is None or self.sweeper.done():  # done: a loop that ended (tests)
             self.sweeper = asyncio.get_running_loop().create_task(self._sweep())
-        try:
-            return await receive()
-        except asyncio.CancelledError:
-            if task not in self.expired:
-                raise
-            self.expired.discard(task)
-            task.uncancel()
-            raise BodyReadTimeout from None
-        finally:
-            del self.waiting[task]
+
+    def timed_out(self, task: asyncio.Task[Any]) -> bool:
+        """Whether the sweeper cancelled `task`; if so, the cancellation is taken back."""
+        if task not in self.expired:
+            return False
+        self.expired.discard(task)
+        task.uncancel()
+        return True
 
     async def _sweep(self) -> None:
         loop = asyncio.get_running_loop()
@@ -82,24 +82,80 @@ class _Deadlines:
                         self.expired.add(task)
                         task.cancel()
         finally:
-            self.sweeper = None
+            if self.sweeper is asyncio.current_task():
+                self.sweeper = None
 
 
-def _bounded(deadlines: _Deadlines, receive: Receive, timeout: float) -> Receive:
-    """`receive` with the body's messages due by `timeout` seconds from now."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    complete = False
+class _Bounded:
+    """`receive` with the body's messages due by `deadline` (the loop's clock).
 
-    async def bounded() -> Message:
-        nonlocal complete
-        if complete:
-            return await receive()
-        message = await deadlines.read(receive, deadline)
+    Each read runs its first step at once, as an eager task would: a message already
+    there is returned without touching the deadlines. A read that suspends is
+    registered while it waits, its suspension handed on to the task as `yield from`
+    would (PEP 380), so that the sweeper's cancellation lands in `receive()`. No
+    await lies between the read suspending and its registration, nor between its end
+    and its removal: whenever the sweeper runs, a registered task is suspended in the
+    read."""
+
+    __slots__ = ("complete", "deadline", "deadlines", "receive")
+
+    def __init__(self, deadlines: _Deadlines, receive: Receive, deadline: float) -> None:
+        self.deadlines = deadlines
+        self.receive = receive
+        self.deadline = deadline
+        self.complete = False
+
+    @types.coroutine
+    def __call__(self) -> Generator[Any, Any, Message]:
+        read = self.receive().__await__()
+        if self.complete:  # after the body (a wait for the disconnect): not bounded
+            return (yield from read)
+        try:
+            step = read.send(None)
+        except StopIteration as done:
+            message: Message = done.value
+        else:
+            message = yield from self._wait(read, step)
         if message["type"] != "http.request" or not message.get("more_body", False):
-            complete = True
+            self.complete = True
         return message
 
-    return bounded
+    def _wait(self, read: Generator[Any, Any, Message], step: Any
+              ) -> Generator[Any, Any, Message]:
+        task = asyncio.current_task()
+        if task is None:  # not in a task: nothing to cancel (never so under a server)
+            return (yield from _resume(read, step))
+        deadlines = self.deadlines
+        deadlines.add(task, self.deadline)
+        try:
+            return (yield from _resume(read, step))
+        except asyncio.CancelledError:
+            if deadlines.timed_out(task):
+                raise BodyReadTimeout from None
+            raise
+        finally:
+            del deadlines.waiting[task]
+
+
+def _resume(read: Generator[Any, Any, Message], step: Any) -> Generator[Any, Any, Message]:
+    """The rest of `read`, whose first step yielded `step`: `yield from read` for a
+    generator already started (values and exceptions passed in, its result out)."""
+    while True:
+        try:
+            sent = yield step
+        except GeneratorExit:
+            read.close()
+            raise
+        except BaseException as exc:
+            try:
+                step = read.throw(exc)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+        else:
+            try:
+                step = read.send(sent)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
 
 
 class BodyLimitMiddleware:
@@ -120,9 +176,10 @@ class BodyLimitMiddleware:
             started = True
             await send(message)
 
+        bounded = _Bounded(self.deadlines, receive,
+                           asyncio.get_running_loop().time() + self.timeout)
         try:
-            await self._within_limits(scope, _bounded(self.deadlines, receive, self.timeout),
-                                     watch)
+            await self._within_limits(scope, bounded, watch)
         except BodyReadTimeout:
             if not started:
                 await self._refuse(scope, send, RequestTimeout())

@@ -22,7 +22,7 @@ a bare KeyError). Its own work is bounded by MAX_EXPANDED_FIELDS."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -37,6 +37,7 @@ from graphql import (
     get_argument_values,
     get_named_type,
 )
+from strawberry.types.graphql import OperationType
 
 from gateway.graphql.internals import raw_resolve_info
 
@@ -51,15 +52,21 @@ Fragments = Mapping[str, FragmentDefinitionNode]
 
 @dataclass(frozen=True, slots=True)
 class Chosen:
-    """The operation a request runs, or why none can run (a client-facing message)."""
+    """The operation a request runs, or why none can run (a client-facing message).
+    Kept per document and operation name: its name and type are worked out here,
+    once, rather than per request."""
 
     operation: OperationDefinitionNode | None
     problem: str | None = None
+    name: str | None = field(init=False)
+    kind: OperationType | None = field(init=False)  # Strawberry's, as `allowed` holds
 
-    @property
-    def name(self) -> str | None:
+    def __post_init__(self) -> None:
         operation = self.operation
-        return operation.name.value if operation is not None and operation.name else None
+        name = operation.name.value if operation is not None and operation.name else None
+        kind = OperationType(operation.operation.value) if operation is not None else None
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "kind", kind)
 
 
 def choose_operation(document: DocumentNode, operation_name: str | None) -> Chosen:

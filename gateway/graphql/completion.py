@@ -60,6 +60,8 @@ from gateway.graphql.internals import BASIC_RESOLVER_NAME, resolve_info
 NOT_PLAIN: Any = object()
 
 _DEFINITION = "strawberry-definition"
+# In this order: `complete` tells the kinds read from the source (below _TYPENAME)
+# from the others with one comparison.
 _LEAF, _OBJECT, _LIST, _TYPENAME, _RESOLVED = range(5)
 
 # An entry: (response key, read, attribute name, kind, payload, nullable), where
@@ -85,19 +87,19 @@ def complete(plan: Plan, source: Any, is_awaitable: Callable[[Any], bool],
     """The selection's response dict for `source`, or NOT_PLAIN."""
     out: dict[str, Any] = {}
     for key, read, attribute, kind, payload, nullable in plan:
-        if kind == _TYPENAME:
+        if kind < _TYPENAME:  # _LEAF, _OBJECT or _LIST, read from the source: one test
+            value = _one(kind, payload, nullable, read(source, attribute), is_awaitable,
+                         resolving)
+        elif kind == _TYPENAME:
             out[key] = payload
             continue
-        if kind == _RESOLVED:
+        else:  # _RESOLVED
             if resolving is None:
                 return NOT_PLAIN
             value = resolving.field(payload, source)
             if value is not NOT_PLAIN:
                 value = _one(payload.kind, payload.payload, nullable, value, is_awaitable,
                              resolving)
-        else:
-            value = _one(kind, payload, nullable, read(source, attribute), is_awaitable,
-                         resolving)
         if value is NOT_PLAIN:
             return NOT_PLAIN
         out[key] = value

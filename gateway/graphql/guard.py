@@ -41,6 +41,7 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
+    VariableValues,
     get_variable_values,
     is_non_null_type,
     located_error,
@@ -108,9 +109,10 @@ async def admit(schema: GraphQLSchema, prepared: Prepared, operation_name: str |
                 allowed: Collection[OperationType], prechecks: dict[str, Precheck],
                 hide_suggestions: bool, spent: SpentBudgets) -> Admitted | ExecutionResult:
     """The operation to run, or the answer refusing it."""
-    nul = refuse_nul_variables(variables)
-    if nul is not None:
-        return ExecutionResult(data=None, errors=[nul])
+    if variables:
+        nul = refuse_nul_variables(variables)
+        if nul is not None:
+            return ExecutionResult(data=None, errors=[nul])
     if prepared.refused:
         if context is not None:
             try:
@@ -132,7 +134,7 @@ async def admit(schema: GraphQLSchema, prepared: Prepared, operation_name: str |
     # Before the validation errors: a subscription fails validation too (the schema
     # has none), with a message that does not say what to do instead. Raised: the
     # request itself is wrong, and the view answers 400 BAD_REQUEST.
-    if operation is not None and OperationType(operation.operation.value) not in allowed:
+    if operation is not None and chosen.kind not in allowed:
         if operation.operation is GraphQLOperationType.SUBSCRIPTION:
             raise BadRequest("Subscriptions are not supported: send a query or a mutation.")
         raise BadRequest("Only queries can be sent with GET: send a mutation with POST.")
@@ -153,11 +155,14 @@ async def admit(schema: GraphQLSchema, prepared: Prepared, operation_name: str |
     if refused is not None:
         return ExecutionResult(data=None, errors=[refused])
 
-    coerced = get_variable_values(schema, operation.variable_definitions or (),
-                                  variables or {}, max_errors=MAX_COERCION_ERRORS,
-                                  hide_suggestions=hide_suggestions)
-    if isinstance(coerced, list):
-        return ExecutionResult(data=None, errors=coerced)
+    if operation.variable_definitions:
+        coerced = get_variable_values(schema, operation.variable_definitions,
+                                      variables or {}, max_errors=MAX_COERCION_ERRORS,
+                                      hide_suggestions=hide_suggestions)
+        if isinstance(coerced, list):
+            return ExecutionResult(data=None, errors=coerced)
+    else:  # what get_variable_values gives for no definitions: variables sent are ignored
+        coerced = VariableValues({}, {})
 
     if name not in prepared.prechecks:
         prepared.prechecks[name] = _precheck(schema, operation, prechecks)

@@ -18,7 +18,7 @@ Both give the same answers (tests/graphql/test_switch.py compares them)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -136,12 +136,13 @@ class GatewaySchema(strawberry.Schema):
         refused = self.spent.refusal(context_value)
         if refused is not None:
             return refused
-        prepared = self.prepare(query)
         schema = graphql_schema(self)
+        documents = self.documents
+        prepared = (documents.prepare(query, schema) if documents is not None
+                    else self.prepare(query))
         admitted = await guard.admit(
             schema, prepared, operation_name, variable_values, context_value,
-            DEFAULT_ALLOWED_OPERATION_TYPES if allowed_operation_types is None
-            else frozenset(allowed_operation_types), self.prechecks, self.hide_suggestions,
+            _allowed(allowed_operation_types), self.prechecks, self.hide_suggestions,
             self.spent)
         if isinstance(admitted, ExecutionResult):
             return admitted
@@ -186,6 +187,13 @@ class GatewaySchema(strawberry.Schema):
         # The view formats and logs errors in one place (graphql/errors.py); Strawberry's
         # default would log every expected client error with a traceback.
         return None
+
+
+def _allowed(types: Iterable[OperationType] | None) -> Collection[OperationType]:
+    if types is None:
+        return DEFAULT_ALLOWED_OPERATION_TYPES
+    # The view's own sets as they are: a set per request costs hashing each member.
+    return types if isinstance(types, set | frozenset) else frozenset(types)
 
 
 def create_schema(*, introspection: bool = True, fast_path: bool = True) -> GatewaySchema:

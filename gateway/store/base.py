@@ -28,21 +28,23 @@ class RateDecision:
         }
 
 
-@dataclass(frozen=True, slots=True)
 class Budget:
-    """`limit` requests per `period` seconds under one key."""
+    """`limit` requests per `period` seconds under one key; `period_ms` and `interval`
+    (milliseconds between requests at the steady rate) are the GCRA's terms. Built
+    per request: a plain class with slots, not a frozen dataclass (its __init__ sets
+    each field through object.__setattr__) with computed properties."""
 
-    key: str
-    limit: int
-    period: int = 60
+    __slots__ = ("interval", "key", "limit", "period", "period_ms")
 
-    @property
-    def period_ms(self) -> int:
-        return self.period * 1000
+    def __init__(self, key: str, limit: int, period: int = 60) -> None:
+        self.key = key
+        self.limit = limit
+        self.period = period
+        self.period_ms = period * 1000
+        self.interval = self.period_ms / limit
 
-    @property
-    def interval(self) -> float:
-        return self.period * 1000 / self.limit
+    def __repr__(self) -> str:
+        return f"Budget({self.key!r}, {self.limit}, {self.period})"
 
 
 @dataclass(frozen=True, slots=True)
