@@ -10,8 +10,9 @@ they cannot.
 The whole body must arrive within `body_timeout` seconds of the request's head: a
 client trickling a byte at a time would otherwise hold a connection and a task for
 as long as it likes (no per-read idle timeout stops it: each byte resets one). Past
-the deadline the request is answered 408 and its connection closed. Reads after the
-last body message (waiting for a disconnect) are not bounded."""
+the deadline the request is answered 408 and its connection closed (by
+middleware.RequestMiddleware). Reads after the last body message (waiting for a
+disconnect) are not bounded."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import GatewayError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
+from gateway.errors import GatewayError, PayloadTooLarge, UnsupportedMediaType
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _JSON = b"application/json"
@@ -159,6 +160,10 @@ def _resume(read: Generator[Any, Any, Message], step: Any) -> Generator[Any, Any
 
 
 class BodyLimitMiddleware:
+    """The rules above. A body that misses its deadline raises BodyReadTimeout out of
+    here, for RequestMiddleware to answer (408): it knows whether an answer had begun,
+    so no request pays for a send wrapper here to find out."""
+
     def __init__(self, app: ASGIApp, max_body_bytes: int, body_timeout: float) -> None:
         self.app = app
         self.limit = max_body_bytes
@@ -169,22 +174,6 @@ class BodyLimitMiddleware:
         if scope["type"] != "http" or scope["method"] not in _BODY_METHODS:
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
-        bounded = _Bounded(self.deadlines, receive,
-                           asyncio.get_running_loop().time() + self.timeout)
-        try:
-            await self._within_limits(scope, bounded, watch)
-        except BodyReadTimeout:
-            if not started:
-                await self._refuse(scope, send, RequestTimeout())
-
-    async def _within_limits(self, scope: Scope, receive: Receive, send: Send) -> None:
         length: bytes | None = None
         content_type: bytes | None = None
         for name, value in scope["headers"]:
@@ -192,24 +181,35 @@ class BodyLimitMiddleware:
                 length = value
             elif name == b"content-type":
                 content_type = value
+        refused = self._refusal(length, content_type)
+        if refused is not None:
+            await refuse(scope, send, *refused)
+            return
+        bounded = _Bounded(self.deadlines, receive,
+                           asyncio.get_running_loop().time() + self.timeout)
+        if length is not None:
+            await self.app(scope, bounded, send)
+        else:
+            await self._chunked(scope, bounded, send, content_type)
+
+    def _refusal(self, length: bytes | None, content_type: bytes | None
+                 ) -> tuple[GatewayError, int | None] | None:
+        """What the head alone refuses: the error, with the status when not its own."""
         if length is not None:
             if not length.isdigit():
-                await self._refuse(scope, send, GatewayError("Invalid Content-Length."), 400)
-                return
+                return GatewayError("Invalid Content-Length."), 400
             if int(length) > self.limit:
-                await self._refuse(scope, send, PayloadTooLarge())
-                return
+                return PayloadTooLarge(), None
         if content_type is not None and _media_type(content_type) != _JSON:
-            await self._refuse(scope, send, UnsupportedMediaType())
-            return
-        if length is not None:
-            if int(length) > 0 and content_type is None:
-                await self._refuse(scope, send, UnsupportedMediaType())
-                return
-            await self.app(scope, receive, send)
-            return
-        # No Content-Length (chunked, or no body at all): read at most `limit` bytes,
-        # then hand the body on as it came.
+            return UnsupportedMediaType(), None
+        if length is not None and int(length) > 0 and content_type is None:
+            return UnsupportedMediaType(), None
+        return None
+
+    async def _chunked(self, scope: Scope, receive: Receive, send: Send,
+                       content_type: bytes | None) -> None:
+        """No Content-Length (chunked, or no body at all): read at most `limit` bytes,
+        then hand the body on as it came."""
         messages: list[Message] = []
         size = 0
         while True:
@@ -219,27 +219,28 @@ class BodyLimitMiddleware:
                 break
             size += len(message.get("body", b""))
             if size > self.limit:
-                await self._refuse(scope, send, PayloadTooLarge())
+                await refuse(scope, send, PayloadTooLarge())
                 return
             if not message.get("more_body", False):
                 break
         if size > 0 and content_type is None:
-            await self._refuse(scope, send, UnsupportedMediaType())
+            await refuse(scope, send, UnsupportedMediaType())
             return
         await self.app(scope, _replay(messages, receive), send)
 
-    async def _refuse(self, scope: Scope, send: Send, error: GatewayError,
-                      status: int | None = None) -> None:
-        code = "BAD_REQUEST" if status == 400 else error.code
-        body: dict[str, Any]
-        if scope["path"] == "/graphql":
-            body = {"errors": [{"message": error.message, "extensions": {"code": code}}]}
-        else:
-            body = {"ok": False, "error": {"code": code, "message": error.message}}
-        await send({"type": "http.response.start", "status": status or error.status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"cache-control", b"no-store"), (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": orjson.dumps(body)})
+
+async def refuse(scope: Scope, send: Send, error: GatewayError, status: int | None = None) -> None:
+    """Answers `error` in the route's error shape and closes the connection."""
+    code = "BAD_REQUEST" if status == 400 else error.code
+    body: dict[str, Any]
+    if scope["path"] == "/graphql":
+        body = {"errors": [{"message": error.message, "extensions": {"code": code}}]}
+    else:
+        body = {"ok": False, "error": {"code": code, "message": error.message}}
+    await send({"type": "http.response.start", "status": status or error.status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"cache-control", b"no-store"), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": orjson.dumps(body)})
 
 
 def _replay(messages: list[Message], receive: Receive | None = None) -> Receive:

@@ -7,6 +7,8 @@ import time
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.body_limit import BodyReadTimeout, refuse
+from gateway.errors import RequestTimeout
 from gateway.metrics import RequestMetrics
 
 log = logging.getLogger("gateway.access")
@@ -44,7 +46,9 @@ class RequestMiddleware:
     The id in use is in the scope under REQUEST_ID_SCOPE_KEY (`request_id(scope)`).
 
     A client that goes away before its request is read (an aborted upload) ends the
-    request quietly: the access line, with status 499, is all that is logged."""
+    request quietly: the access line, with status 499, is all that is logged. A body
+    that misses its deadline (BodyReadTimeout, body_limit.py) is answered here with
+    408 and the connection closed, unless an answer had begun."""
 
     def __init__(self, app: ASGIApp, metrics: RequestMetrics | None = None) -> None:
         self.app = app
@@ -71,7 +75,7 @@ class RequestMiddleware:
         if not request_id:
             request_id = os.urandom(16).hex()  # 32 hex digits, like uuid4().hex at half the cost
         scope[REQUEST_ID_SCOPE_KEY] = request_id
-        status = 500
+        status = 0  # until the answer starts
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -88,7 +92,11 @@ class RequestMiddleware:
             await self.app(scope, receive, send_wrapper)
         except ClientDisconnect:
             status = CLIENT_CLOSED_REQUEST
+        except BodyReadTimeout:
+            if not status:
+                await refuse(scope, send_wrapper, RequestTimeout())
         finally:
+            status = status or 500  # no answer: the server's error answer follows
             if self.metrics is not None:
                 self.metrics.record(scope, status, started)
             if log.isEnabledFor(logging.INFO):
