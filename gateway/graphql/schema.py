@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, execute
+from graphql import GraphQLError, GraphQLSchema, execute
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.exceptions import MissingQueryError
 from strawberry.execution import optimized_is_awaitable
@@ -115,11 +115,12 @@ class GatewaySchema(strawberry.Schema):
     def spent(self) -> guard.SpentBudgets:
         return guard.SpentBudgets()
 
-    def prepare(self, query: str) -> Prepared:
+    def prepare(self, query: str, schema: GraphQLSchema | None = None) -> Prepared:
+        """`schema`: the graphql-core schema, when the caller has it already."""
         if self.documents is None:  # a schema built without create_schema (tests)
             self.documents = DocumentCache(maxsize=CACHE_SIZE, max_tokens=MAX_TOKENS,
                                            max_depth=MAX_DEPTH, max_aliases=MAX_ALIASES)
-        return self.documents.prepare(query, graphql_schema(self))
+        return self.documents.prepare(query, schema or graphql_schema(self))
 
     async def execute(
         self,
@@ -137,9 +138,7 @@ class GatewaySchema(strawberry.Schema):
         if refused is not None:
             return refused
         schema = graphql_schema(self)
-        documents = self.documents
-        prepared = (documents.prepare(query, schema) if documents is not None
-                    else self.prepare(query))
+        prepared = self.prepare(query, schema)
         admitted = await guard.admit(
             schema, prepared, operation_name, variable_values, context_value,
             _allowed(allowed_operation_types), self.prechecks, self.hide_suggestions,
