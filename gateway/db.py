@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 import asyncpg
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError, StatementError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -132,7 +132,9 @@ async def _keep_session(_connection: asyncpg.Connection) -> None:
     state (single SELECTs, no transactions), so there is nothing to reset."""
 
 
-_driver_pools: WeakKeyDictionary[AsyncEngine, asyncio.Future[asyncpg.Pool]] = WeakKeyDictionary()
+# Keyed by the engine's sync Engine, which compares by identity (AsyncEngine's __eq__
+# is Python code, run on every lookup).
+_driver_pools: WeakKeyDictionary[Engine, asyncio.Future[asyncpg.Pool]] = WeakKeyDictionary()
 
 
 async def driver_pool(engine: AsyncEngine) -> asyncpg.Pool | None:
@@ -141,13 +143,14 @@ async def driver_pool(engine: AsyncEngine) -> asyncpg.Pool | None:
     engine (checkout events, greenlet, cursor adaptation) against ~70 us for asyncpg's
     acquire, fetchrow and release. Created on first use, same server and timeouts,
     closed with the engine. asyncpg replaces connections the server closed on acquire."""
-    if engine.dialect.name != "postgresql":
-        return None
-    future = _driver_pools.get(engine)
+    sync = engine.sync_engine
+    future = _driver_pools.get(sync)
     if future is not None and future.done() and not future.cancelled() and future.exception() is None:
         return future.result()  # the common case: no shield (a wrapper future) per call
+    if sync.dialect.name != "postgresql":
+        return None
     if future is None:
-        future = _driver_pools[engine] = asyncio.get_running_loop().create_future()
+        future = _driver_pools[sync] = asyncio.get_running_loop().create_future()
         try:
             url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             pool = await asyncpg.create_pool(
@@ -155,7 +158,7 @@ async def driver_pool(engine: AsyncEngine) -> asyncpg.Pool | None:
                 command_timeout=10, timeout=5, reset=_keep_session,
             )
         except BaseException as exc:
-            del _driver_pools[engine]
+            del _driver_pools[sync]
             future.set_exception(exc)
             future.exception()  # retrieved: the next caller tries again
             raise
@@ -163,7 +166,7 @@ async def driver_pool(engine: AsyncEngine) -> asyncpg.Pool | None:
 
         @event.listens_for(engine.sync_engine, "engine_disposed")
         def _close(_engine: Any) -> None:
-            _driver_pools.pop(engine, None)
+            _driver_pools.pop(sync, None)
             pool.terminate()
 
     return await asyncio.shield(future)

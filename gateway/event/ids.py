@@ -6,25 +6,24 @@ from __future__ import annotations
 import re
 import uuid
 
-from ulid import ULID
-
 from gateway.errors import BadRequest
+from gateway.kit.ulid import new_ulid_bytes, ulid_from_text, ulid_text
 
 EVENT_ID_RE = re.compile(r"evt_[0-9a-hjkmnp-tv-z]{26}")
 
 
 def new_event_ids(timestamp: float) -> tuple[uuid.UUID, str]:
     """A new event's id, stored and shown (one ULID made, not converted back)."""
-    ulid = ULID.from_timestamp(timestamp)
-    return ulid.to_uuid(), "evt_" + str(ulid).lower()
+    raw = new_ulid_bytes(timestamp)
+    return uuid.UUID(bytes=raw), "evt_" + ulid_text(raw)
 
 
 def public_event_id(value: uuid.UUID) -> str:
-    return "evt_" + str(ULID.from_uuid(value)).lower()
+    return "evt_" + ulid_text(value.bytes)
 
 
 def parse_event_id(value: str) -> uuid.UUID:
     value = value.strip()
     if EVENT_ID_RE.fullmatch(value) is None:
         raise BadRequest("eventId must be an evt_ id.")
-    return ULID.from_str(value[4:].upper()).to_uuid()
+    return uuid.UUID(bytes=ulid_from_text(value[4:]))

@@ -6,7 +6,7 @@ from datetime import datetime
 from weakref import WeakKeyDictionary
 
 import asyncpg
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
@@ -94,7 +94,8 @@ class _GroupInsert:
             self.writer = None
 
 
-_group_inserts: WeakKeyDictionary[AsyncEngine, _GroupInsert] = WeakKeyDictionary()
+# By the sync Engine, as db.driver_pool keys its pools.
+_group_inserts: WeakKeyDictionary[Engine, _GroupInsert] = WeakKeyDictionary()
 
 
 async def add_outside_session(engine: AsyncEngine, row: EventRow) -> None:
@@ -103,9 +104,9 @@ async def add_outside_session(engine: AsyncEngine, row: EventRow) -> None:
     one autocommitted INSERT on SQLite."""
     pool = await driver_pool(engine)
     if pool is not None:
-        group = _group_inserts.get(engine)
+        group = _group_inserts.get(engine.sync_engine)
         if group is None or group.pool is not pool:
-            group = _group_inserts[engine] = _GroupInsert(pool)
+            group = _group_inserts[engine.sync_engine] = _GroupInsert(pool)
         await group.add(row)
         return
     event_id, company_id, event_type, source, body, created_at = row

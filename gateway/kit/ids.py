@@ -5,7 +5,7 @@ import secrets
 import string
 import uuid
 
-from ulid import ULID
+from gateway.kit.ulid import new_ulid_bytes, ulid_text
 
 COMPANY_ID_RE = re.compile(r"acct_[A-Za-z0-9_]{1,64}")
 CUSTOMER_UID_RE = re.compile(r"cus_[0-9a-hjkmnp-tv-z]{26}")
@@ -17,11 +17,11 @@ _BASE62 = string.digits + string.ascii_letters
 
 
 def new_company_id() -> str:
-    return "acct_" + str(ULID()).lower()
+    return "acct_" + ulid_text(new_ulid_bytes())
 
 
 def new_customer_uid() -> str:
-    return "cus_" + str(ULID()).lower()
+    return "cus_" + ulid_text(new_ulid_bytes())
 
 
 def new_uuid() -> uuid.UUID:

@@ -20,6 +20,8 @@ VERSION = "v1"
 _EXPIRES_RE = re.compile(r"[1-9][0-9]{0,11}")
 _SIGNATURE_RE = re.compile(r"[0-9a-f]{64}")
 _PARAMS = ("company", "customer", "expires", "signature")
+# Characters urlencode leaves as they are (RFC 3986's unreserved set).
+_UNRESERVED_RE = re.compile(r"[A-Za-z0-9_.~-]*")
 MAX_QUERY_LENGTH = 512
 
 
@@ -44,6 +46,15 @@ class SignedLink:
         return self.expires - LINK_TTL_SECONDS
 
     def query(self) -> str:
+        """The link's query string, as urlencode writes it. The ids we issue are
+        unreserved characters and the expiry and signature are digits and hex, so
+        nothing needs quoting: the same text is joined directly (urlencode costs ~10 us
+        per link: eight quote calls)."""
+        if (_UNRESERVED_RE.fullmatch(self.company_id) is not None
+                and _UNRESERVED_RE.fullmatch(self.customer_uid) is not None
+                and _UNRESERVED_RE.fullmatch(self.signature) is not None):
+            return (f"company={self.company_id}&customer={self.customer_uid}"
+                    f"&expires={self.expires}&signature={self.signature}")
         return urlencode(
             {"company": self.company_id, "customer": self.customer_uid,
              "expires": str(self.expires), "signature": self.signature}

@@ -43,6 +43,15 @@ def test_a_correctly_signed_live_link_is_accepted(link: SignedLink) -> None:
     assert signer.verify(link.query()) == link
 
 
+@given(st.one_of(companies, st.text()), st.one_of(customers, st.text()), expiries,
+       st.one_of(st.from_regex(r"[0-9a-f]{64}", fullmatch=True), st.text()))
+def test_a_links_query_is_what_urlencode_writes(company: str, customer: str, expires: int,
+                                                signature: str) -> None:
+    link = SignedLink(company, customer, expires, signature)
+    assert link.query() == urlencode({"company": company, "customer": customer,
+                                      "expires": str(expires), "signature": signature})
+
+
 @given(signed_links(), st.data())
 def test_any_one_character_changed_is_refused(link: SignedLink, data: st.DataObject) -> None:
     query = link.query()
