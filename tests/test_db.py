@@ -27,12 +27,21 @@ async def test_connections_the_server_closed_are_replaced(gw: Gateway, database_
         await admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        # One link after another, and links at once: each with its event written.
+        for _ in range(3):
+            response = await gw.client.post(route, headers=headers)
+            assert response.status_code == 200, response.text
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        burst = await asyncio.gather(*(gw.client.post(route, headers=headers) for _ in range(6)))
+        assert [r.status_code for r in burst] == [200] * 6
+        events = await admin.fetchval(
+            "SELECT count(*) FROM events WHERE company_id = $1 AND type = 'portal_link.created'",
+            company.id)
     finally:
         await admin.close()
-
-    for _ in range(3):
-        response = await gw.client.post(route, headers=headers)
-        assert response.status_code == 200, response.text
+    assert events == 1 + 3 + 6
 
 
 async def test_autocommit_connections_read_committed_rows(gw: Gateway) -> None:

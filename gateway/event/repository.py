@@ -72,26 +72,47 @@ class _GroupInsert:
         await future
 
     async def _write(self) -> None:
+        """Batches until no row is waiting, on one connection held while rows keep
+        coming: one acquire and release per busy spell, not per batch."""
         try:
             while self.waiting:
-                batch, self.waiting = self.waiting, []
-                columns = [list(column) for column in zip(*(row for row, _ in batch), strict=True)]
+                batch: list[tuple[EventRow, asyncio.Future[None]]] = []
                 try:
+                    async with self.pool.acquire() as conn:
+                        while self.waiting:
+                            batch, self.waiting = self.waiting, []
+                            await conn.execute(_INSERT_ROWS_SQL, *_columns(batch))
+                            _settle(batch, None)
+                            batch = []
+                except DRIVER_UNREACHABLE:
+                    # A connection the server dropped, or none to be had: the rows once
+                    # more, on a fresh one (the same ids: harmless).
+                    batch, self.waiting = batch + self.waiting, []
                     try:
-                        await self.pool.execute(_INSERT_ROWS_SQL, *columns)
-                    except DRIVER_UNREACHABLE:
-                        # A dropped idle connection: once more (the same ids: harmless).
-                        await self.pool.execute(_INSERT_ROWS_SQL, *columns)
-                except Exception as exc:  # every request of the batch reports it
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for _, future in batch:
-                    if not future.done():  # a request that went away has cancelled its own
-                        future.set_result(None)
+                        await self.pool.execute(_INSERT_ROWS_SQL, *_columns(batch))
+                    except Exception as again:  # every request of the batch reports it
+                        _settle(batch, again)
+                    else:
+                        _settle(batch, None)
+                except Exception as exc:
+                    if not batch:  # the connection itself failed: the rows waiting for it
+                        batch, self.waiting = self.waiting, []
+                    _settle(batch, exc)
         finally:
             self.writer = None
+
+
+def _columns(batch: list[tuple[EventRow, asyncio.Future[None]]]) -> list[list[object]]:
+    return [list(column) for column in zip(*(row for row, _ in batch), strict=True)]
+
+
+def _settle(batch: list[tuple[EventRow, asyncio.Future[None]]], exc: BaseException | None) -> None:
+    for _, future in batch:
+        if not future.done():  # a request that went away has cancelled its own
+            if exc is None:
+                future.set_result(None)
+            else:
+                future.set_exception(exc)
 
 
 # By the sync Engine, as db.driver_pool keys its pools.
