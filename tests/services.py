@@ -6,6 +6,7 @@ root its commands run as the `postgres` user."""
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -52,9 +53,19 @@ def wait_until(predicate: object, what: str, seconds: float = STARTUP_SECONDS) -
     raise TimeoutError(f"{what} within {seconds}s")
 
 
+def distinct_free_ports(count: int) -> list[int]:
+    """`count` ports free now and different from each other: each socket stays bound
+    until all are chosen, so the kernel cannot hand the same port out twice."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
 class PrivateRedis:
-    def __init__(self, *extra: str) -> None:
-        self.port = free_port()
+    def __init__(self, *extra: str, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="gw-redis-")
         self.process: subprocess.Popen[bytes] | None = None
         self.extra = extra  # further redis-server options
@@ -113,10 +124,13 @@ class PrivateRedisCluster:
     NODE_TIMEOUT_MS = 1000
 
     def __init__(self) -> None:
-        # The cluster bus port given too: the default, port + 10000, may not exist.
-        self.nodes = [PrivateRedis("--cluster-enabled", "yes", "--cluster-port", str(free_port()),
+        # The cluster bus port given too: the default, port + 10000, may not exist. All
+        # twelve ports differ: a node whose bus port another one took cannot join.
+        ports = distinct_free_ports(12)
+        self.nodes = [PrivateRedis("--cluster-enabled", "yes", "--cluster-port", str(bus),
                                    "--cluster-node-timeout", str(self.NODE_TIMEOUT_MS),
-                                   "--cluster-config-file", "nodes.conf") for _ in range(6)]
+                                   "--cluster-config-file", "nodes.conf", port=port)
+                      for port, bus in zip(ports[:6], ports[6:], strict=True)]
 
     @property
     def url(self) -> str:
@@ -125,11 +139,14 @@ class PrivateRedisCluster:
     def start(self) -> None:
         for node in self.nodes:
             node.start()
-        subprocess.run(
+        created = subprocess.run(
             [shutil.which("redis-cli") or "/usr/bin/redis-cli", "--cluster", "create",
              *(f"127.0.0.1:{node.port}" for node in self.nodes),
              "--cluster-replicas", "1", "--cluster-yes"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=60)
+            capture_output=True, text=True, timeout=60)
+        if created.returncode != 0:  # redis-cli says why on stdout
+            raise RuntimeError(f"redis-cli --cluster create failed: {created.stdout[-2000:]}"
+                               f"{created.stderr[-500:]}")
         wait_until(self.healthy, "the Redis Cluster did not form")
 
     def info(self, node: PrivateRedis, *command: str) -> str:
