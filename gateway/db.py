@@ -164,7 +164,7 @@ async def driver_pool(engine: AsyncEngine) -> asyncpg.Pool | None:
             raise
         future.set_result(pool)
 
-        @event.listens_for(engine.sync_engine, "engine_disposed")
+        @event.listens_for(sync, "engine_disposed")
         def _close(_engine: Any) -> None:
             _driver_pools.pop(sync, None)
             pool.terminate()

@@ -125,9 +125,10 @@ async def add_outside_session(engine: AsyncEngine, row: EventRow) -> None:
     one autocommitted INSERT on SQLite."""
     pool = await driver_pool(engine)
     if pool is not None:
-        group = _group_inserts.get(engine.sync_engine)
+        sync = engine.sync_engine
+        group = _group_inserts.get(sync)
         if group is None or group.pool is not pool:
-            group = _group_inserts[engine.sync_engine] = _GroupInsert(pool)
+            group = _group_inserts[sync] = _GroupInsert(pool)
         await group.add(row)
         return
     event_id, company_id, event_type, source, body, created_at = row
