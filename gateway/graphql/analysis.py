@@ -21,7 +21,8 @@ a bare KeyError). Its own work is bounded by MAX_EXPANDED_FIELDS."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+import weakref
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,27 +132,50 @@ def walk_fields(selection_set: SelectionSetNode | None, fragments: Fragments,
                                    fragment.type_condition.name.value, seen | {name})
 
 
-def selected_subfields(info: Any, names: Collection[str]
-                       ) -> Iterator[tuple[str, dict[str, Any] | None]]:
+Selected = tuple[tuple[str, dict[str, Any] | None], ...]
+# selected_subfields' answers for requests without variables, keyed by the ids of the
+# parent type, the names asked for and the field nodes: they depend on nothing else
+# (the nodes' document holds the fragments). An entry goes when its first node is
+# collected (weakref.finalize), that is, with the document's cache entry: it is
+# bounded by the document cache and no id is reused meanwhile.
+_SELECTED: dict[tuple[Any, ...], Selected] = {}
+
+
+def selected_subfields(info: Any, names: frozenset[str]) -> Selected:
     """For the field a resolver is resolving (Strawberry's `info`), the subfields it
     selects whose names are in `names` (through aliases and fragments; @skip and
     @include not evaluated), each with its arguments coerced as execution will
-    coerce them, or None when they do not coerce (the field reports that itself)."""
+    coerce them, or None when they do not coerce (the field reports that itself).
+    Worked out once per document when the request has no variables (the portal
+    page's query: the walk and the coercion were a few us of every request)."""
     raw = raw_resolve_info(info)
     parent = get_named_type(raw.return_type)
-    fields = getattr(parent, "fields", {})
     variables: Any = raw.variable_values
     if isinstance(variables, dict):  # Strawberry's infos carry the coerced dict
         variables = VariableValues(sources={}, coerced=variables)
+    if variables.coerced:
+        return _selected(raw, parent, names, variables)
+    key = (id(parent), names, *map(id, raw.field_nodes))
+    found = _SELECTED.get(key)
+    if found is None:
+        found = _SELECTED[key] = _selected(raw, parent, names, variables)
+        weakref.finalize(raw.field_nodes[0], _SELECTED.pop, key, None)
+    return found
+
+
+def _selected(raw: Any, parent: Any, names: frozenset[str], variables: Any) -> Selected:
+    fields = getattr(parent, "fields", {})
+    found: list[tuple[str, dict[str, Any] | None]] = []
     for field_node in raw.field_nodes:
         for node, _condition in walk_fields(field_node.selection_set, raw.fragments):
             name = node.name.value
             if name not in names or name not in fields:
                 continue
             try:
-                yield name, get_argument_values(fields[name], node, variables)
+                found.append((name, get_argument_values(fields[name], node, variables)))
             except Exception:
-                yield name, None
+                found.append((name, None))
+    return tuple(found)
 
 
 def screen(document: DocumentNode) -> str | None:

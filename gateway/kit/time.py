@@ -55,10 +55,12 @@ def iso_ms(value: datetime) -> str:
     zone = value.tzinfo
     if zone is not UTC:  # the driver's values are UTC already: no conversion
         value = value.replace(tzinfo=UTC) if zone is None else value.astimezone(UTC)
-    if value.year >= 1000:  # isoformat pads years to four digits, strftime does not
-        # Same text, a third of strftime's cost (the portal query formats ~45 of these).
-        return value.isoformat(timespec="milliseconds")[:-6] + "Z"
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat (years padded to four digits, which strftime does not do for years
+    # before 1000) without a timespec, cut to milliseconds as timespec="milliseconds"
+    # cuts: a fifth cheaper than asking for the timespec, and a third of strftime's cost
+    # (the portal query writes about 45 of these).
+    text = value.isoformat()
+    return text[:23] + "Z" if value.microsecond else text[:19] + ".000Z"
 
 
 def from_unix(seconds: int | float) -> datetime:

@@ -20,10 +20,13 @@ from tests.servers import ROOT, free_port, gateway_process
 
 DOCUMENTS = 5_000
 ALLOWED_GROWTH_MB = 30
-# A document every execution path plans (plain selections, lists, a single root
-# field), carrying 20 KB of comment that its nodes keep alive through the source.
+# Documents every execution path plans (plain selections, lists, a single root
+# field, the portal's lookahead and its resolver below the root), carrying 20 KB of
+# comment that their nodes keep alive through the source.
 SELECTION = ("customers(first: 5) { edges { cursor node { id uid email name clientId "
              "metadata createdAt updatedAt } } pageInfo { hasNextPage endCursor } }")
+PORTAL = ("portal { customer { id } payments(first: 5) { edges { cursor node { id amount } } "
+          "pageInfo { hasNextPage } } paymentLinks { id } subscriptions { id status } }")
 
 
 def rss_mb(pid: int) -> float:
@@ -50,7 +53,8 @@ def server_pid(port: int) -> int:
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_distinct_documents_do_not_grow_memory(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.db'}", "REDIS_URL": "",
-           "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING"}
+           "ENVIRONMENT": "test", "LOG_LEVEL": "WARNING",
+           "RATE_LIMIT_PORTAL_READS_PER_MINUTE": "1000000"}
     run_env = {**os.environ, **env}
     subprocess.run([sys.executable, "-m", "gateway", "migrate"], cwd=ROOT, env=run_env,
                    check=True, capture_output=True)
@@ -59,6 +63,11 @@ def test_distinct_documents_do_not_grow_memory(tmp_path: Path) -> None:
         check=True, capture_output=True, text=True).stdout)
     headers = {"x-makecrypto-key-id": seeded["keyId"],
                "x-makecrypto-key-secret": seeded["secret"]}
+    link = json.loads(subprocess.run(
+        [sys.executable, "-m", "gateway", "create-portal-link", "--company",
+         seeded["companyId"], "--customer", seeded["customerId"], "--json"], cwd=ROOT, env=run_env,
+        check=True, capture_output=True, text=True).stdout)
+    portal_headers = {"x-makepay-portal": link["portalUrl"].split("?", 1)[1]}
     padding = "# " + "x" * 20_000 + "\n"
     port = free_port()
     with gateway_process(env, port=port) as base:
@@ -68,11 +77,16 @@ def test_distinct_documents_do_not_grow_memory(tmp_path: Path) -> None:
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
                 async def sender(share: int) -> None:
                     for i in range(share):
+                        portal = i % 2 == 1
                         document = (f"# {uuid.uuid4().hex}\n{padding}query Q{i % 3} "
-                                    f"{{ {SELECTION} }}")
-                        body = (await client.post("/graphql", json={"query": document},
-                                                  headers=headers)).json()
-                        assert body["data"]["customers"]["edges"], body
+                                    f"{{ {PORTAL if portal else SELECTION} }}")
+                        body = (await client.post(
+                            "/graphql", json={"query": document},
+                            headers=portal_headers if portal else headers)).json()
+                        if portal:
+                            assert body["data"]["portal"]["customer"]["id"], body
+                        else:
+                            assert body["data"]["customers"]["edges"], body
 
                 await asyncio.gather(*(sender(count // senders) for _ in range(senders)))
 

@@ -5,14 +5,22 @@ the lists (one more per extra page of payments)."""
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from graphql import parse
+from graphql.pyutils import Path
 
+from gateway.graphql import analysis
+from gateway.graphql.analysis import selected_subfields
+from gateway.graphql.internals import graphql_schema, resolve_info
+from gateway.graphql.schema import create_schema
 from gateway.kit.cursor import INVALID_CURSOR
 from gateway.portal.access import portal_access_service
-from gateway.portal.reads import PortalReads
+from gateway.portal.reads import LOOKAHEAD_FIELDS, PortalReads
 from gateway.portal.types import Portal
 from gateway.rate_limit.limiter import PortalBudget
 from tests.factories import create_payment, create_payment_link, create_subscription
@@ -120,3 +128,49 @@ async def test_a_list_not_read_ahead_is_read_when_completed(stocked: Tenant) -> 
         assert [link.description for link in await links] == ["l3", "l2", "l1", "l0"]
     finally:
         await session.close()
+
+
+async def test_one_document_reads_the_page_its_variables_ask_for(stocked: Tenant) -> None:
+    """The lookahead of a document without variables is worked out once; one with
+    variables, each time: the same text asks for other pages."""
+    query = f"query($n: Int = 2) {{ portal {{ payments(first: $n) {{ {NODE} }} }} }}"
+    for variables, expected in (({"n": 1}, ["p3"]), ({"n": 3}, ["p3", "p2", "p1"]),
+                                (None, ["p3", "p2"]), ({"n": 1}, ["p3"])):
+        portal, statements = await answer(stocked, query, variables)
+        assert payments(portal["payments"]) == expected, variables
+        assert len(statements) == 2, statements  # read ahead: the customer, the lists
+
+    for first, expected in ((1, ["p3"]), (2, ["p3", "p2"]), (1, ["p3"])):
+        literal = f"{{ portal {{ payments(first: {first}) {{ {NODE} }} subscriptions {{ planName }} }} }}"
+        portal, statements = await answer(stocked, literal)
+        assert payments(portal["payments"]) == expected
+        assert len(portal["subscriptions"]) == 4
+        assert len(statements) == 2, statements
+
+
+def test_a_lookahead_leaves_with_its_document() -> None:
+    """What the lookahead keeps per document goes when the document does (the document
+    cache's bound is the lookahead's)."""
+    schema = graphql_schema(create_schema())
+    document = parse("{ portal { payments(first: 2) { edges { cursor } } subscriptions { id } } }")
+    node = document.definitions[0].selection_set.selections[0]  # type: ignore[attr-defined]
+    root = schema.query_type
+    assert root is not None
+    raw = resolve_info(
+        field_name="portal", field_nodes=[node], return_type=root.fields["portal"].type,
+        parent_type=root, path=Path(None, "portal", root.name), schema=schema, fragments={},
+        root_value=None, operation=document.definitions[0], variable_values={}, context=None,
+        is_awaitable=lambda _: False, abort_signal=None, async_helpers=None,
+        operation_extensions=None)
+    info = SimpleNamespace(_raw_info=raw)
+    gc.collect()  # earlier tests' documents
+    before = len(analysis._SELECTED)
+
+    first = selected_subfields(info, LOOKAHEAD_FIELDS)
+    assert first == (("payments", {"first": 2, "after": None}), ("subscriptions", {}))
+    assert selected_subfields(info, LOOKAHEAD_FIELDS) is first  # worked out once
+    assert len(analysis._SELECTED) == before + 1
+
+    del document, node, raw, info
+    gc.collect()
+    assert len(analysis._SELECTED) == before
