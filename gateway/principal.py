@@ -146,8 +146,9 @@ class Caller:
     @property
     def reads_own_writes(self) -> bool:
         """The portal page re-reading after an action (it holds FRESH_COOKIE): its
-        reads go to the primary, which has the write; a replica may lag behind it."""
-        return FRESH_COOKIE in self.request.cookies
+        reads go to the primary, which has the write; a replica may lag behind it.
+        Without a replica every read is the primary's: the cookies are not parsed."""
+        return self.state.reads.replica is not None and FRESH_COOKIE in self.request.cookies
 
     def _fresh_cookie(self) -> str:
         """Set by a portal mutation when reads may go to a replica. It carries nothing

@@ -8,6 +8,7 @@ from strawberry.scalars import JSON
 
 from gateway.audit.service import ActorType
 from gateway.customer.types import PageInfo
+from gateway.graphql.scalars import text_id
 from gateway.models import AuditEvent as AuditEventModel
 from gateway.models import SettingsChange as SettingsChangeModel
 
@@ -39,7 +40,7 @@ class AuditEvent:
     @classmethod
     def from_model(cls, row: AuditEventModel) -> AuditEvent:
         return cls(
-            id=strawberry.ID(str(row.id)), customer_uid=row.customer_uid, action=row.action,
+            id=text_id(row.id), customer_uid=row.customer_uid, action=row.action,
             subject_type=row.subject_type, subject_id=row.subject_id,
             state_before=row.state_before, state_after=row.state_after,
             client_ip=row.client_ip, user_agent=row.user_agent,
@@ -99,7 +100,7 @@ class SettingsChange:
     @classmethod
     def from_model(cls, row: SettingsChangeModel) -> SettingsChange:
         return cls(
-            id=strawberry.ID(str(row.id)), action=row.action,
+            id=text_id(row.id), action=row.action,
             actor_type=ActorType(row.actor_type), actor_id=row.actor_id,
             actor_email=row.actor_email,
             changes=[FieldChange(field=name, before=change["before"], after=change["after"])

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from gateway.customer.repository import CustomerRecord
+from gateway.graphql.scalars import text_id
 from gateway.kit.cursor import Page, RowT
 from gateway.models import Customer as CustomerModel
 
@@ -30,7 +31,7 @@ class Customer:
 
 def customer_fields(row: CustomerModel | CustomerRecord) -> dict[str, Any]:
     return {
-        "id": strawberry.ID(str(row.id)),
+        "id": text_id(row.id),
         "uid": row.uid,
         "email": row.email,
         "name": row.name,

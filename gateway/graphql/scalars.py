@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import cast
 
 import strawberry
 
@@ -22,3 +24,8 @@ DateTime = strawberry.scalar(
     serialize=iso_ms,
     parse_value=_parse_datetime,
 )
+
+# An ID's text. strawberry.ID is a NewType of str, so calling it is a Python function
+# that returns its argument; this is str itself, typed as making an ID (a page of
+# payments makes twenty of them, the merchant lists up to a hundred).
+text_id = cast(Callable[[object], strawberry.ID], str)

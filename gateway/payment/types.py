@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from gateway.graphql.scalars import text_id
 from gateway.kit.money import format_amount
 from gateway.models import Payment as PaymentModel
 
@@ -22,7 +23,7 @@ class Payment:
     def from_row(cls, row: Any) -> Payment:
         """From anything with the model's attribute names (an ORM row or a selected row)."""
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=text_id(row.id),
             amount=format_amount(row.amount, row.currency),
             currency=row.currency,
             status=row.status,

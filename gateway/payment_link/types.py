@@ -5,6 +5,7 @@ from typing import Any
 
 import strawberry
 
+from gateway.graphql.scalars import text_id
 from gateway.kit.money import format_amount
 from gateway.models import PaymentLink as PaymentLinkModel
 
@@ -31,7 +32,7 @@ class PaymentLink:
     @classmethod
     def _of(cls, row: Any, expires_at: datetime | None) -> PaymentLink:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=text_id(row.id),
             url=row.url,
             amount=format_amount(row.amount, row.currency),
             currency=row.currency,

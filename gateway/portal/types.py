@@ -11,6 +11,7 @@ from gateway.company.portal_settings import PortalSettings
 from gateway.company.types import PortalBranding, PortalSettingsType
 from gateway.customer.repository import CustomerRecord
 from gateway.customer.types import PageInfo
+from gateway.graphql.scalars import text_id
 from gateway.kit.cursor import encode_cursor
 from gateway.kit.time import from_unix
 from gateway.models import Customer as CustomerModel
@@ -43,7 +44,7 @@ class PortalCustomer:
 
     @classmethod
     def from_model(cls, row: CustomerModel | CustomerRecord) -> PortalCustomer:
-        return cls(id=strawberry.ID(str(row.id)), uid=row.uid, name=row.name, email=row.email,
+        return cls(id=text_id(row.id), uid=row.uid, name=row.name, email=row.email,
                    client_id=row.client_id, created_at=row.created_at)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from gateway.graphql.context import Info
+from gateway.graphql.scalars import text_id
 from gateway.kit.time import from_unix
 from gateway.portal_link.types import PortalLink, PortalLinkRevocation
 from gateway.portal_link.usecases import issue_portal_link, portal_link_service
@@ -36,5 +37,5 @@ class PortalLinkMutation:
         service = portal_link_service(ctx.state, ctx.get_session)
         customer, cutoff = await service.revoke(principal.company_id, customer_id,
                                                 principal.source)
-        return PortalLinkRevocation(customer_id=strawberry.ID(str(customer.id)),
+        return PortalLinkRevocation(customer_id=text_id(customer.id),
                                     revoked_before=from_unix(cutoff))

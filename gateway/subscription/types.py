@@ -6,6 +6,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from gateway.graphql.scalars import text_id
 from gateway.kit.money import format_amount
 from gateway.kit.time import parse_iso
 from gateway.models import Subscription as SubscriptionModel
@@ -40,7 +41,7 @@ class BillingSubscription:
         """From a portal list row (portal/repository.py), whose `at` is the period end:
         what from_model shows, without the snapshot's round trip through text."""
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=text_id(row.id),
             status=row.status,
             plan_name=row.plan_name,
             amount=format_amount(row.amount, row.currency),

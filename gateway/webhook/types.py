@@ -6,6 +6,7 @@ import strawberry
 
 from gateway.customer.types import PageInfo
 from gateway.event.ids import public_event_id
+from gateway.graphql.scalars import text_id
 from gateway.models import WebhookAttempt as WebhookAttemptModel
 from gateway.models import WebhookEndpoint as WebhookEndpointModel
 
@@ -23,7 +24,7 @@ class WebhookEndpoint:
 
     @classmethod
     def from_model(cls, row: WebhookEndpointModel) -> WebhookEndpoint:
-        return cls(id=strawberry.ID(str(row.id)), url=row.url, event_types=list(row.event_types),
+        return cls(id=text_id(row.id), url=row.url, event_types=list(row.event_types),
                    description=row.description, enabled=row.enabled,
                    disabled_reason=row.disabled_reason, created_at=row.created_at)
 
@@ -49,7 +50,7 @@ class WebhookDelivery:
 
     @classmethod
     def from_model(cls, row: WebhookAttemptModel) -> WebhookDelivery:
-        return cls(id=strawberry.ID(str(row.id)),
+        return cls(id=text_id(row.id),
                    event_id=strawberry.ID(public_event_id(row.event_id)), number=row.number,
                    status_code=row.status_code, duration_ms=row.duration_ms, error=row.error,
                    response_body=row.response_body, next_attempt_at=row.next_attempt_at,
