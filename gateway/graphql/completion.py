@@ -95,7 +95,7 @@ def complete(plan: Plan, source: Any, is_awaitable: Callable[[Any], bool],
     for key, read, attribute, kind, payload, nullable in plan:
         if kind < _TYPENAME:  # _LEAF, _OBJECT or _LIST, read from the source: one test
             value = read(source, attribute)
-            # _one's two commonest cases, inline (a call per leaf was a tenth of the
+            # _one's commonest cases, inline (a call per value was a fifth of the
             # portal query's completion): a str for a String or ID, a null where
             # allowed, and an object of the planned class.
             if kind == _LEAF:
