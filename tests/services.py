@@ -25,10 +25,7 @@ STARTUP_SECONDS = 20.0
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    return distinct_free_ports(1)[0]
 
 
 def port_open(port: int) -> bool:

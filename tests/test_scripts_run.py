@@ -15,7 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT
+from tests.services import free_port
 
 
 class _Receiver:

@@ -39,9 +39,10 @@ class PortalSettings:
     @classmethod
     def from_json(cls, value: Any) -> PortalSettings:
         """What is stored; a key it does not know or a value of the wrong kind is ignored
-        (the default stands) rather than trusted."""
+        (the default stands) rather than trusted. Nothing stored (most merchants) is
+        DEFAULT_SETTINGS itself."""
         if not isinstance(value, dict):
-            return cls()
+            return DEFAULT_SETTINGS
         found: dict[str, Any] = {}
         pause = value.get("pauseEnabled")
         if isinstance(pause, bool):
@@ -66,15 +67,17 @@ class PortalSettings:
         return {key: _plain(getattr(self, name)) for name, key in JSON_KEYS.items()}
 
     def to_json(self) -> dict[str, Any] | None:
-        default = PortalSettings().public()
+        default = DEFAULT_SETTINGS.public()
         stored = {key: value for key, value in self.public().items() if value != default[key]}
         return stored or None
 
     def updated(self, cleaned: Mapping[str, Any]) -> PortalSettings:
         """A copy with changes that `clean_changes` returned; None restores the default."""
-        default = PortalSettings()
-        return replace(self, **{name: getattr(default, name) if value is None else value
+        return replace(self, **{name: getattr(DEFAULT_SETTINGS, name) if value is None else value
                                 for name, value in cleaned.items()})
+
+
+DEFAULT_SETTINGS = PortalSettings()
 
 
 def _plain(value: Any) -> Any:

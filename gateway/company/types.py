@@ -7,6 +7,7 @@ import strawberry
 from gateway.company.branding import MAX_SUPPORT_URL, MIN_CONTRAST, PAGE_BACKGROUND, Branding
 from gateway.company.portal_settings import (
     CANCELLATION_REASONS,
+    DEFAULT_SETTINGS,
     LOCALES,
     MAX_URL,
     CancellationMode,
@@ -77,11 +78,22 @@ class PortalSettingsType:
 
     @classmethod
     def from_settings(cls, settings: PortalSettings) -> PortalSettingsType:
+        """The default settings' is made once (only read after): every portal query of
+        a merchant who kept them shows it."""
+        if settings is DEFAULT_SETTINGS:
+            return _DEFAULT_SETTINGS_TYPE
+        return cls._of(settings)
+
+    @classmethod
+    def _of(cls, settings: PortalSettings) -> PortalSettingsType:
         return cls(pause_enabled=settings.pause_enabled,
                    cancellation_mode=settings.cancellation_mode,
                    cancellation_reasons=list(settings.cancellation_reasons),
                    return_url=settings.return_url, new_link_url=settings.new_link_url,
                    default_locale=settings.default_locale)
+
+
+_DEFAULT_SETTINGS_TYPE = PortalSettingsType._of(DEFAULT_SETTINGS)
 
 
 @strawberry.input(description="Portal settings to change; omitted fields stay, null restores "

@@ -159,21 +159,16 @@ def _one(kind: int, payload: Any, nullable: bool, value: Any,
     if type(value) is not list and type(value) is not tuple:
         return NOT_PLAIN  # generators, async iterables, strings: graphql-core's rules
     item_kind, item_payload, item_nullable = payload
+    # Items of a list of objects that are of the planned class, the commonest list,
+    # are completed inline (no class for other lists: no item's type is None).
+    plan, cls = item_payload if item_kind == _OBJECT else ((), None)
     out: list[Any] = []
-    if item_kind == _OBJECT:  # a list of objects, the commonest list: each item inline
-        plan, cls = item_payload
-        for item in value:
-            if type(item) is cls:
-                item = complete(plan, item, is_awaitable, resolving)
-            else:
-                item = _one(item_kind, item_payload, item_nullable, item, is_awaitable,
-                            resolving)
-            if item is NOT_PLAIN:
-                return NOT_PLAIN
-            out.append(item)
-        return out
     for item in value:
-        item = _one(item_kind, item_payload, item_nullable, item, is_awaitable, resolving)
+        if type(item) is cls:
+            item = complete(plan, item, is_awaitable, resolving)
+        else:
+            item = _one(item_kind, item_payload, item_nullable, item, is_awaitable,
+                        resolving)
         if item is NOT_PLAIN:
             return NOT_PLAIN
         out.append(item)
@@ -278,9 +273,8 @@ def _compile_field(object_type: GraphQLObjectType, node: FieldNode,
         raise _NotPlain
     path = (*at, (key, object_type.name))
     kind, payload, nullable = _compile_type(field_def.type, node.selection_set, fragments, path)
-    arguments = (_literal_arguments(field_def, node) if field_def.args or node.arguments
-                 else {})
-    resolved = _Resolved(field_def, node, object_type, path, kind, payload, arguments)
+    resolved = _Resolved(field_def, node, object_type, path, kind, payload,
+                         literal_arguments(field_def, node))
     return key, getattr, name, _RESOLVED, resolved, nullable
 
 
@@ -288,10 +282,13 @@ _LITERALS = (IntValueNode, FloatValueNode, StringValueNode, BooleanValueNode, Nu
 _SCALARS = (int, float, str, bool, type(None))
 
 
-def _literal_arguments(field_def: GraphQLField, node: FieldNode) -> dict[str, Any] | None:
-    """The field's arguments, coerced once, when the document writes them all as
-    scalar literals (no variable) and they coerce to immutable scalars (defaults
-    included); None otherwise, and they are coerced per request."""
+def literal_arguments(field_def: GraphQLField, node: FieldNode) -> dict[str, Any] | None:
+    """A planned field's arguments, coerced once: {} for a field without any, and
+    those the document writes all as scalar literals (no variable) when they coerce to
+    immutable scalars (defaults included); None otherwise, and they are coerced per
+    request."""
+    if not field_def.args and not node.arguments:
+        return {}
     if not all(isinstance(argument.value, _LITERALS) for argument in node.arguments or ()):
         return None
     try:
@@ -311,7 +308,7 @@ class _Resolved:
     path: PathKeys
     kind: int
     payload: Any
-    arguments: dict[str, Any] | None  # coerced once (_literal_arguments), or None
+    arguments: dict[str, Any] | None  # coerced once (literal_arguments), or None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ them through a reducer of futures and builds an incremental response: in the
 profile, more CPU than the field's own completion.
 
 `SingleField.run` does what the spec asks for this shape and no more (the guard has
-coerced the variables): coerce the field's arguments, call the field's resolver (Strawberry's,
+coerced the variables): coerce the field's arguments (once per document when they are
+literals), call the field's resolver (Strawberry's,
 so its argument conversion, Info and permission machinery are unchanged) with the
 resolve info Strawberry's own execution context builds, and complete the value with
 the field's plan (completion.py). An error from the resolver is located on the field
@@ -56,6 +57,7 @@ class SingleField:
     key: str
     fragments: dict[str, FragmentDefinitionNode]
     plan: tuple[int, Any, bool]
+    arguments: dict[str, Any] | None  # coerced once (completion.literal_arguments), or None
 
     @classmethod
     def plan_for(cls, schema: GraphQLSchema, document: DocumentNode,
@@ -86,18 +88,20 @@ class SingleField:
         plan = completion.compile_value(field_def.type, node, fragments, resolvers_at)
         if plan is None:
             return None
-        return cls(operation, root_type, field_def, node, key, fragments, plan)
+        return cls(operation, root_type, field_def, node, key, fragments, plan,
+                   completion.literal_arguments(field_def, node))
 
     async def run(self, schema: GraphQLSchema, document: DocumentNode,
                   variables: dict[str, Any] | None, coerced: Any, context: Any, root_value: Any, is_awaitable: Any,
                   execution_context_class: Any,
                   operation_extensions: dict[str, Any] | None) -> ExecutionResult | None:
         """`coerced`: the `variables` as the guard coerced them for the operation."""
-        try:
-            args = (get_argument_values(self.field_def, self.node, coerced)
-                    if self.field_def.args or self.node.arguments else {})
-        except GraphQLError:
-            return None  # nothing has run yet: the usual path reports it
+        args = self.arguments
+        if args is None:
+            try:
+                args = get_argument_values(self.field_def, self.node, coerced)
+            except GraphQLError:
+                return None  # nothing has run yet: the usual path reports it
         path = Path(None, self.key, self.root_type.name)
         info = resolve_info(
             field_name=self.node.name.value, field_nodes=[self.node],

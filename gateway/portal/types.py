@@ -112,13 +112,9 @@ class Portal:
             customer=PortalCustomer.from_model(access.customer),
             payment_links=_listed(reads, PAYMENT_LINKS, PaymentLink.from_row),
             subscriptions=_listed(reads, SUBSCRIPTIONS, BillingSubscription.from_row),
-            settings=_DEFAULT_SETTINGS if company.portal_settings is None
-            else PortalSettingsType.from_settings(PortalSettings.from_json(company.portal_settings)),
+            settings=PortalSettingsType.from_settings(
+                PortalSettings.from_json(company.portal_settings)),
         )
-
-
-# Most merchants keep the defaults: their settings are made once (only read after).
-_DEFAULT_SETTINGS = PortalSettingsType.from_settings(PortalSettings())
 
 
 def _listed(reads: PortalReads, need: int, convert: Callable[[Any], T]) -> list[T]:

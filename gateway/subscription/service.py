@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from gateway.company.portal_settings import CancellationMode, PortalSettings
+from gateway.company.portal_settings import DEFAULT_SETTINGS, CancellationMode, PortalSettings
 from gateway.errors import BadRequest, Forbidden, NotFound, SubscriptionStateConflict
 from gateway.kit import validate
 from gateway.kit.amounts import billed_columns
@@ -32,7 +32,6 @@ MAX_LISTED = 100
 # Compare-and-set attempts before giving up; a loser re-reads, so one retry settles
 # any race between two writers.
 _ATTEMPTS = 3
-DEFAULT_SETTINGS = PortalSettings()
 
 
 def period_end(start: datetime, interval: str) -> datetime:

@@ -32,7 +32,8 @@ from gateway.config import Settings
 from gateway.db import create_engine, create_session_factory
 from gateway.kit.time import SystemClock
 from tests.conftest import RUN_ID
-from tests.servers import free_port, gateway_process
+from tests.servers import gateway_process
+from tests.services import free_port
 from tests.support import temporary_database
 
 CHROMIUM = "/usr/bin/chromium"

@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import ROOT, free_port, gateway_process
+from tests.servers import ROOT, gateway_process
+from tests.services import free_port
 
 DOCUMENTS = 5_000
 ALLOWED_GROWTH_MB = 30
